@@ -1,0 +1,1 @@
+"""lianban (联办): one application, many departments, one delivery."""

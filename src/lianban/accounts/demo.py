@@ -1,0 +1,139 @@
+"""Demo accounts for the embedded default (`make run`). Every account's password is
+DEMO_PASSWORD; the README lists them. Never run this against a production database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from lianban.accounts.models import User
+from lianban.catalog.models import Department
+
+DEMO_PASSWORD = "lianban-demo"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    display_name: str
+    role: str
+    department: str | None
+    staff: bool = False
+    superuser: bool = False
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("admin", "系统管理员", User.Role.SUPERVISOR, "dsjj", staff=True, superuser=True),
+    DemoAccount("dsj", "王监管（政务大数据局）", User.Role.SUPERVISOR, "dsjj", staff=True),
+    DemoAccount("scjg-bianji", "李编辑（区市场监管局）", User.Role.EDITOR, "scjgj", staff=True),
+    DemoAccount("gaj-bianji", "赵编辑（公安局）", User.Role.EDITOR, "gaj", staff=True),
+    DemoAccount("chuangkou", "陈窗口（综合窗口）", User.Role.CLERK, None),
+    DemoAccount("scjg-shenpi", "周审批（区市场监管局）", User.Role.REVIEWER, "scjgj"),
+    DemoAccount("xf-shenpi", "吴审批（消防救援支队）", User.Role.REVIEWER, "xfzd"),
+    DemoAccount("zhangsan", "张三（申请人）", User.Role.APPLICANT, None),
+)
+
+# Model permissions per staff role, for Django's admin; department scoping is enforced on
+# top of these by the admin classes and the services.
+GROUP_PERMISSIONS: dict[str, dict[str, list[str]]] = {
+    User.Role.EDITOR: {
+        "catalog": [
+            "view_department",
+            "view_material",
+            "add_material",
+            "change_material",
+            "view_field",
+            "add_field",
+            "change_field",
+            "view_serviceitem",
+            "add_serviceitem",
+            "change_serviceitem",
+            "view_bundle",
+            "change_bundle",
+            "view_situation",
+            "add_situation",
+            "change_situation",
+            "delete_situation",
+            "view_bundleversion",
+            "view_itemmaterial",
+            "add_itemmaterial",
+            "change_itemmaterial",
+            "delete_itemmaterial",
+            "view_itemfield",
+            "add_itemfield",
+            "change_itemfield",
+            "delete_itemfield",
+            "view_bundleitem",
+            "add_bundleitem",
+            "change_bundleitem",
+            "delete_bundleitem",
+            "view_situationoption",
+            "add_situationoption",
+            "change_situationoption",
+            "delete_situationoption",
+        ],
+    },
+    User.Role.SUPERVISOR: {
+        "catalog": [
+            "view_department",
+            "add_department",
+            "change_department",
+            "view_material",
+            "view_field",
+            "view_serviceitem",
+            "view_bundle",
+            "add_bundle",
+            "view_bundleversion",
+            "change_bundleversion",
+            "view_situation",
+            "view_bundleitem",
+        ],
+        "workdays": [
+            "view_calendaroverride",
+            "add_calendaroverride",
+            "change_calendaroverride",
+            "delete_calendaroverride",
+            "view_publishedyear",
+            "add_publishedyear",
+            "change_publishedyear",
+        ],
+        "audit": ["view_event"],
+    },
+}
+
+
+def role_group(role: str) -> Group:
+    group, _ = Group.objects.get_or_create(name=User.Role(role).label)
+    perms = []
+    for app, codenames in GROUP_PERMISSIONS.get(role, {}).items():
+        perms += list(
+            Permission.objects.filter(content_type__app_label=app, codename__in=codenames)
+        )
+    group.permissions.set(perms)
+    return group
+
+
+@transaction.atomic
+def create_demo_accounts() -> list[User]:
+    users = []
+    for account in DEMO_ACCOUNTS:
+        department = Department.objects.get(code=account.department) if account.department else None
+        user, created = User.objects.get_or_create(
+            username=account.username,
+            defaults={
+                "display_name": account.display_name,
+                "role": account.role,
+                "department": department,
+                "is_staff": account.staff,
+                "is_superuser": account.superuser,
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        if account.staff and not account.superuser:
+            user.groups.add(role_group(account.role))
+        users.append(user)
+    return users

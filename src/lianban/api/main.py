@@ -1,0 +1,18 @@
+"""The public REST API, ``/api/v1/``. Its OpenAPI document is committed as
+``docs/openapi.json`` and the test suite checks that the two agree."""
+
+from ninja import NinjaAPI
+
+from lianban.api.errors import install
+from lianban.catalog.api import router as catalog_router
+from lianban.workdays.api import router as workdays_router
+
+api = NinjaAPI(
+    title="lianban 联办 API",
+    version="1",
+    description="一件事一次办联办平台的开放接口。错误统一返回 code、message 和带字段路径的 errors。",
+    urls_namespace="api",
+)
+install(api)
+api.add_router("/bundles", catalog_router)
+api.add_router("/workdays", workdays_router)

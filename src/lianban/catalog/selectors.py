@@ -1,0 +1,61 @@
+"""Reading the published catalog."""
+
+from __future__ import annotations
+
+import threading
+
+from django.db.models import QuerySet
+
+from lianban.catalog.models import Bundle, BundleVersion
+from lianban.catalog.planner import Definition, compile_snapshot
+
+# Versions never change once made (their digest is checked on save), so a compiled
+# definition can be kept for as long as the process lives.
+_definitions: dict[tuple[int, str], Definition] = {}
+_lock = threading.Lock()
+
+
+def definition_of(version: BundleVersion) -> Definition:
+    key = (version.pk, version.digest)
+    with _lock:
+        found = _definitions.get(key)
+    if found is None:
+        found = compile_snapshot(version.snapshot, version.number)
+        with _lock:
+            _definitions[key] = found
+    return found
+
+
+def published_versions() -> QuerySet[BundleVersion]:
+    return BundleVersion.objects.filter(status=BundleVersion.Status.PUBLISHED)
+
+
+def published_version(code: str, number: int | None = None) -> BundleVersion | None:
+    """The version in force for ``code`` (or a given number, if it was ever published)."""
+    qs = BundleVersion.objects.filter(bundle__code=code).select_related("bundle")
+    if number is None:
+        return qs.filter(status=BundleVersion.Status.PUBLISHED).first()
+    return qs.filter(
+        number=number, status__in=[BundleVersion.Status.PUBLISHED, BundleVersion.Status.SUPERSEDED]
+    ).first()
+
+
+def published_definitions() -> list[Definition]:
+    """Every bundle in force, in catalog order, compiled. Loads only snapshots not yet
+    compiled in this process."""
+    rows = list(
+        published_versions()
+        .order_by("bundle__position", "bundle__code")
+        .values_list("pk", "digest", "number")
+    )
+    with _lock:
+        missing = [pk for pk, digest, _ in rows if (pk, digest) not in _definitions]
+    if missing:
+        for version in BundleVersion.objects.filter(pk__in=missing):
+            definition_of(version)
+    with _lock:
+        return [_definitions[(pk, digest)] for pk, digest, _ in rows]
+
+
+def bundles_led_by(department_id: int) -> QuerySet[Bundle]:
+    return Bundle.objects.filter(lead_department_id=department_id)

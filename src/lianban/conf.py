@@ -1,0 +1,78 @@
+"""Every environment variable lianban reads, in one place.
+
+Each setting is declared once in ``SETTINGS`` with its meaning and default, and read through
+:func:`env`.  A secret may instead be given as a file path in ``<NAME>_FILE`` (for container
+secrets); the file's content, stripped, is the value.  The README's configuration table is
+checked against ``SETTINGS`` by the test suite, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    default: str
+    help: str
+    secret: bool = False
+
+
+SETTINGS: dict[str, Setting] = {
+    "LIANBAN_DEBUG": Setting("false", "Django debug mode (true/false). Never true in production."),
+    "LIANBAN_SECRET_KEY": Setting(
+        "",
+        "Django secret key. Required when debug is off; a development key is used otherwise.",
+        secret=True,
+    ),
+    "LIANBAN_ALLOWED_HOSTS": Setting(
+        "127.0.0.1,localhost", "Comma-separated host names the site answers to."
+    ),
+    "LIANBAN_DATA_DIR": Setting(
+        "var", "Directory for the SQLite database, uploaded files and generated documents."
+    ),
+    "DATABASE_URL": Setting(
+        "",
+        "Database URL, e.g. postgres://user@127.0.0.1:5432/lianban. "
+        "Empty: SQLite (WAL) at LIANBAN_DATA_DIR/lianban.sqlite3.",
+        secret=True,
+    ),
+    "LIANBAN_TIME_ZONE": Setting("Asia/Shanghai", "Time zone of the service hall."),
+    "LIANBAN_SECURE": Setting(
+        "false", "Behind HTTPS: secure cookies, HSTS and SSL redirect (true/false)."
+    ),
+    "LIANBAN_LOG_LEVEL": Setting("INFO", "Log level of the lianban loggers."),
+}
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def env(name: str) -> str:
+    """The value of a declared setting: ``NAME``, else the file named by ``NAME_FILE``, else
+    the declared default."""
+    if name not in SETTINGS:
+        raise ConfigurationError(f"{name} is not a declared lianban setting (see lianban/conf.py)")
+    value = os.environ.get(name)
+    if value is not None:
+        return value
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text(encoding="utf-8").strip()
+    return SETTINGS[name].default
+
+
+def env_bool(name: str) -> bool:
+    value = env(name).strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, not {value!r}")
+
+
+def env_list(name: str) -> list[str]:
+    return [part.strip() for part in env(name).split(",") if part.strip()]

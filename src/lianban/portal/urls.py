@@ -1,0 +1,12 @@
+from django.urls import path
+
+from lianban.portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("guide/<slug:code>/", views.guide, name="guide"),
+    path("guide/<slug:code>/notice/", views.notice, name="notice"),
+    path("prefs/text-size/", views.text_size, name="text_size"),
+]

@@ -1,0 +1,155 @@
+"""Public pages: the list of 一件事, the tailored guide, and the printable 一次性告知单."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET
+
+from lianban.catalog.models import Bundle
+from lianban.catalog.planner import Definition, Plan, PlanError, make_plan
+from lianban.catalog.selectors import definition_of, published_definitions, published_version
+
+ANSWER_PREFIX = "q-"
+TEXT_SIZE_COOKIE = "text_size"
+
+
+def _answers_from(request: HttpRequest, definition: Definition) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for q in definition.questions:
+        values = [v for v in request.GET.getlist(ANSWER_PREFIX + q.key) if v]
+        if q.multiple:
+            # A ticked "none" box sends the marker alone, so "answered: nothing" is kept apart
+            # from "not answered yet".
+            if values:
+                answers[q.key] = [v for v in values if v != "__none__"]
+        elif values:
+            answers[q.key] = values[-1]
+    return answers
+
+
+def _definition(code: str) -> Definition:
+    version = published_version(code)
+    if version is None:
+        raise Http404("未找到该一件事。")
+    return definition_of(version)
+
+
+def _plan(definition: Definition, answers: dict[str, Any]) -> tuple[Plan | None, list[str]]:
+    try:
+        return make_plan(definition, answers, partial=True), []
+    except PlanError as exc:
+        return None, [e["message"] for e in exc.errors]
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:50]
+    labels = dict(Bundle.Category.choices)
+    subjects = dict(Bundle.Subject.choices)
+    groups: OrderedDict[tuple[str, str], list[Definition]] = OrderedDict()
+    definitions = published_definitions()
+    order = list(labels)
+    definitions.sort(key=lambda d: order.index(d.snapshot["category"]))
+    for d in definitions:
+        if query and query not in d.name and not any(query in i["name"] for i in d.items):
+            continue
+        key = (subjects[d.snapshot["subject"]], labels[d.snapshot["category"]])
+        groups.setdefault(key, []).append(d)
+    by_subject: OrderedDict[str, list[tuple[str, list[Definition]]]] = OrderedDict()
+    for subject in subjects.values():
+        for (s, category), ds in groups.items():
+            if s == subject:
+                by_subject.setdefault(subject, []).append((category, ds))
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "query": query,
+            "by_subject": by_subject,
+            "count": sum(len(ds) for ds in groups.values()),
+        },
+    )
+
+
+@require_GET
+def guide(request: HttpRequest, code: str) -> HttpResponse:
+    definition = _definition(code)
+    answers = _answers_from(request, definition)
+    plan, errors = _plan(definition, answers)
+    context = {
+        "d": definition,
+        "s": definition.snapshot,
+        "plan": plan,
+        "errors": errors,
+        "questions": _question_rows(definition, plan, answers),
+        "query_string": request.GET.urlencode(),
+    }
+    template = (
+        "portal/_guide_body.html" if request.headers.get("HX-Request") else "portal/guide.html"
+    )
+    return render(request, template, context)
+
+
+@require_GET
+def notice(request: HttpRequest, code: str) -> HttpResponse:
+    definition = _definition(code)
+    plan, errors = _plan(definition, _answers_from(request, definition))
+    return render(
+        request,
+        "portal/notice.html",
+        {
+            "d": definition,
+            "s": definition.snapshot,
+            "plan": plan,
+            "errors": errors,
+            "query_string": request.GET.urlencode(),
+        },
+    )
+
+
+def _question_rows(
+    definition: Definition, plan: Plan | None, answers: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The questions to show now: those asked given the answers so far, in order."""
+    rows = []
+    shown = set(plan.answers) | {q.key for q in plan.pending} if plan else None
+    for q in definition.questions:
+        if shown is not None and q.key not in shown:
+            continue
+        if shown is None and q.ask_when:
+            continue
+        chosen = answers.get(q.key)
+        selected = set(chosen if isinstance(chosen, list) else [chosen] if chosen else [])
+        rows.append(
+            {
+                "q": q,
+                "name": ANSWER_PREFIX + q.key,
+                "answered": q.key in answers,
+                "options": [
+                    {"key": k, "label": label, "checked": k in selected, "id": f"opt-{q.key}-{k}"}
+                    for k, label in q.options
+                ],
+            }
+        )
+    return rows
+
+
+@require_GET
+def text_size(request: HttpRequest) -> HttpResponse:
+    """Switch large text on or off; a cookie keeps the choice (works without JavaScript)."""
+    target = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    if request.GET.get("size") == "large":
+        response.set_cookie(TEXT_SIZE_COOKIE, "large", max_age=365 * 24 * 3600, samesite="Lax")
+    else:
+        response.delete_cookie(TEXT_SIZE_COOKIE)
+    return response

@@ -1,0 +1,51 @@
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from lianban.api.errors import ErrorOut
+from lianban.common.errors import DomainError
+from lianban.workdays import calendar, selectors
+
+router = Router(tags=["工作日"])
+
+
+class AddIn(Schema):
+    start: dt.date = Field(description="起算日（当日不计入）")
+    days: int = Field(ge=0, le=calendar.MAX_DAYS, description="工作日数")
+
+
+class AddOut(Schema):
+    date: dt.date
+    provisional: bool = Field(
+        description="涉及国务院尚未公布（或本系统尚未录入）安排的年份，仅按周末推算"
+    )
+
+
+class CountIn(Schema):
+    start: dt.date
+    end: dt.date
+
+
+class CountOut(Schema):
+    days: int
+    provisional: bool
+
+
+@router.get("/add", response={200: AddOut, 400: ErrorOut}, summary="起算日加 N 个工作日")
+def add(request: HttpRequest, params: Query[AddIn]) -> AddOut:
+    result = selectors.add_workdays(params.start, params.days)
+    return AddOut(date=result.date, provisional=result.provisional)
+
+
+@router.get(
+    "/count",
+    response={200: CountOut, 400: ErrorOut},
+    summary="两日期之间的工作日数（起算日不计入，截止日计入）",
+)
+def count(request: HttpRequest, params: Query[CountIn]) -> CountOut:
+    if params.end < params.start:
+        raise DomainError("截止日不能早于起算日。", path="end")
+    result = selectors.count_workdays(params.start, params.end)
+    return CountOut(days=result.days, provisional=result.provisional)
