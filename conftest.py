@@ -11,6 +11,16 @@ import pytest
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings: Any) -> None:
+    # Production serves hashed names from collectstatic's manifest; tests serve the source
+    # files as they are, without a collectstatic step.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Generator[None, Any, None]:
     # In CI nothing may pass by being skipped: a skip there is a missing dependency.
@@ -19,3 +29,36 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Generator[None, A
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, which is not allowed: {report.longrepr}"
+
+
+CHROMIUM = os.environ.get("LIANBAN_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Generator[Any, None, None]:
+    """Debian's Chromium driven by Playwright (never a browser Playwright downloads)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}: run ./scripts/ensure-browser")
+    # Playwright's sync API runs an event loop in this thread; the tests still use the ORM
+    # synchronously between browser steps, which is safe here.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Generator[Any, None, None]:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

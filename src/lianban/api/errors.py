@@ -97,6 +97,25 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return api.create_response(
-            request, error_body("error", exc.message), status=exc.status_code
-        )
+        # ninja raises these for bodies it cannot parse and for a few protocol errors; its
+        # messages are English, so people get a Chinese one by status.
+        if exc.status_code == 400:
+            body = error_body(
+                "validation_error",
+                "请求体不是有效的 JSON。",
+                [{"path": "", "message": "请求体不是有效的 JSON。"}],
+            )
+        else:
+            body = error_body("error", HTTP_MESSAGES.get(exc.status_code, "请求无法处理。"))
+        return api.create_response(request, body, status=exc.status_code)
+
+
+HTTP_MESSAGES = {
+    401: "请先登录。",
+    403: "无权进行此操作。",
+    404: "未找到。",
+    405: "不支持该请求方法。",
+    413: "请求内容过大。",
+    415: "不支持的内容类型。",
+    429: "请求过于频繁，请稍后再试。",
+}

@@ -209,6 +209,9 @@ def _normalise(
                 {"path": path, "message": f"问题“{question.text}”的回答应为选项键或选项键列表。"}
             )
             continue
+        if question.multiple and not chosen:
+            errors.append({"path": path, "message": f"问题“{question.text}”请至少选择一项。"})
+            continue
         if not question.multiple and len(chosen) != 1:
             errors.append({"path": path, "message": f"问题“{question.text}”只能选择一项。"})
             continue
@@ -365,7 +368,7 @@ def answer_combinations(definition: Definition) -> Iterator[dict[str, list[str]]
             return
         keys = [k for k, _ in q.options]
         choices: list[list[str]] = (
-            [list(c) for n in range(len(keys) + 1) for c in combinations(keys, n)]
+            [list(c) for n in range(1, len(keys) + 1) for c in combinations(keys, n)]
             if q.multiple
             else [[k] for k in keys]
         )

@@ -23,10 +23,8 @@ def _answers_from(request: HttpRequest, definition: Definition) -> dict[str, Any
     for q in definition.questions:
         values = [v for v in request.GET.getlist(ANSWER_PREFIX + q.key) if v]
         if q.multiple:
-            # A ticked "none" box sends the marker alone, so "answered: nothing" is kept apart
-            # from "not answered yet".
             if values:
-                answers[q.key] = [v for v in values if v != "__none__"]
+                answers[q.key] = values
         elif values:
             answers[q.key] = values[-1]
     return answers

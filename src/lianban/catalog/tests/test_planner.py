@@ -123,11 +123,14 @@ def test_follow_up_questions_are_asked_only_when_they_apply():
     assert "sign_size" not in plan.answers
 
 
-def test_multiple_choice_accepts_a_list_or_nothing():
+def test_multiple_choice_takes_a_list_of_at_least_one():
     bundle = restaurant_bundle()
     add_situation(bundle, "extras", "还需要办理？", [("a", "甲"), ("b", "乙")], multiple=True)
     d = compile_snapshot(bundle_snapshot(bundle), 1)
-    assert make_plan(d, {"area": "lt50", "sign": "no", "extras": []}).answers["extras"] == set()
+    with pytest.raises(PlanError) as exc:
+        make_plan(d, {"area": "lt50", "sign": "no", "extras": []})
+    assert "至少选择一项" in exc.value.errors[0]["message"]
+    assert make_plan(d, {"area": "lt50", "sign": "no", "extras": "a"}).answers["extras"] == {"a"}
     plan = make_plan(d, {"area": "lt50", "sign": "no", "extras": ["a", "b"]})
     assert plan.answers["extras"] == {"a", "b"}
 

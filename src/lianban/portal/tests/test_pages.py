@@ -1,0 +1,110 @@
+"""The public pages, rendered by Django's test client."""
+
+import pytest
+
+from lianban.catalog import services
+from lianban.catalog.tests.factories import add_situation, restaurant_bundle
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def restaurant():
+    bundle = restaurant_bundle()
+    add_situation(
+        bundle,
+        "size",
+        "招牌面积？",
+        [("small", "小于10㎡"), ("big", "10㎡以上")],
+        ask_when={"sign": ["yes"]},
+    )
+    version = services.bundle_submit_for_filing(bundle=bundle, actor=None)
+    services.version_record(version=version, actor=None)
+    services.version_publish(version=version, actor=None)
+    return bundle
+
+
+def test_home_lists_bundles_by_subject_and_category(client, restaurant):
+    html = client.get("/").content.decode()
+    assert "法人及其他组织办事" in html
+    assert "设立开办" in html
+    assert "我要开饭店" in html
+
+
+def test_home_search(client, restaurant):
+    assert "我要开饭店" in client.get("/", {"q": "消防"}).content.decode()
+    html = client.get("/", {"q": "结婚"}).content.decode()
+    assert "我要开饭店" not in html
+    assert "没有找到相关的一件事" in html
+
+
+def test_guide_without_answers_asks_the_questions(client, restaurant):
+    html = client.get("/guide/restaurant/").content.decode()
+    assert "经营场所面积是多少？" in html
+    assert "是否设置门头招牌？" in html
+    assert "招牌面积？" not in html  # only asked once a sign is chosen
+    assert "还有 2 个问题未回答" in html
+
+
+def test_guide_with_answers_shows_the_tailored_plan(client, restaurant):
+    html = client.get("/guide/restaurant/", {"q-area": "ge100", "q-sign": "no"}).content.decode()
+    assert "食品经营许可核发" in html
+    assert "公众聚集场所投入使用、营业前消防安全检查" in html
+    assert "食品小经营店登记" not in html
+    assert 'id="plan-total-days">13<' in html
+    assert "还有" not in html
+
+
+def test_follow_up_question_appears_when_it_applies(client, restaurant):
+    html = client.get("/guide/restaurant/", {"q-area": "lt50", "q-sign": "yes"}).content.decode()
+    assert "招牌面积？" in html
+
+
+def test_htmx_request_gets_only_the_guide_body(client, restaurant):
+    response = client.get("/guide/restaurant/", {"q-area": "lt50"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="guide"')
+    assert "<html" not in html
+
+
+def test_a_bad_answer_is_explained_not_a_crash(client, restaurant):
+    response = client.get("/guide/restaurant/", {"q-area": "huge"})
+    assert response.status_code == 200
+    assert "没有选项“huge”" in response.content.decode()
+
+
+def test_unknown_bundle_is_404(client, restaurant):
+    assert client.get("/guide/nothing/").status_code == 404
+
+
+def test_notice_lists_items_materials_fields_and_limits(client, restaurant):
+    html = client.get(
+        "/guide/restaurant/notice/", {"q-area": "ge100", "q-sign": "yes", "q-size": "small"}
+    ).content.decode()
+    assert "一次性告知单" in html
+    assert "经营场所面积是多少？" in html and "100㎡以上" in html
+    assert "二、办理事项（共 4 项）" in html
+    assert "三、申请材料（一套材料，共 4 份" in html
+    assert "经营面积" in html
+    assert "承诺办结时限合计 <strong>13</strong> 个工作日" in html
+
+
+def test_large_text_mode_is_remembered(client, restaurant):
+    response = client.get("/prefs/text-size/", {"size": "large", "next": "/guide/restaurant/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/guide/restaurant/"
+    html = client.get("/guide/restaurant/").content.decode()
+    assert 'class="large-text"' in html
+    client.get("/prefs/text-size/", {"size": "normal"})
+    assert 'class="large-text"' not in client.get("/").content.decode()
+
+
+def test_text_size_switch_refuses_foreign_redirects(client):
+    response = client.get("/prefs/text-size/", {"size": "large", "next": "https://evil.example/"})
+    assert response["Location"] == "/"
+
+
+def test_guide_page_query_count_is_small(client, restaurant, django_assert_max_num_queries):
+    client.get("/guide/restaurant/")  # warm the definition cache
+    with django_assert_max_num_queries(2):
+        client.get("/guide/restaurant/", {"q-area": "ge100", "q-sign": "no"})

@@ -1,0 +1,58 @@
+"""Project-wide promises: documented settings, the database each CI leg claims to use."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from lianban import conf
+
+README = Path(__file__).resolve().parents[3] / "README.md"
+
+
+def test_every_setting_is_documented_in_the_readme():
+    readme = README.read_text(encoding="utf-8")
+    for name in conf.SETTINGS:
+        assert f"| `{name}` |" in readme, f"{name} is missing from the README's configuration table"
+
+
+def test_a_secret_can_come_from_a_file(tmp_path, monkeypatch):
+    secret = tmp_path / "key"
+    secret.write_text("s3cret\n", encoding="utf-8")
+    monkeypatch.delenv("LIANBAN_SECRET_KEY", raising=False)
+    monkeypatch.setenv("LIANBAN_SECRET_KEY_FILE", str(secret))
+    assert conf.env("LIANBAN_SECRET_KEY") == "s3cret"
+
+
+def test_an_undeclared_setting_is_refused():
+    with pytest.raises(conf.ConfigurationError):
+        conf.env("LIANBAN_NOT_A_SETTING")
+
+
+def test_a_malformed_boolean_is_refused(monkeypatch):
+    monkeypatch.setenv("LIANBAN_DEBUG", "maybe")
+    with pytest.raises(conf.ConfigurationError):
+        conf.env_bool("LIANBAN_DEBUG")
+
+
+@pytest.mark.django_db
+def test_the_suite_runs_on_the_database_ci_asked_for():
+    expected = os.environ.get("LIANBAN_EXPECT_DB")
+    if not expected:
+        pytest.skip("LIANBAN_EXPECT_DB not set (CI sets it for each leg)")
+    assert connection.vendor == expected
+
+
+def test_database_settings_match_the_engine():
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        # WAL lets readers run beside the one writer; the in-memory test database itself
+        # cannot use WAL, so the setting is what is checked.
+        assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
+        assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    else:
+        assert db["ENGINE"] == "django.db.backends.postgresql"
+        assert db["CONN_HEALTH_CHECKS"] is True
