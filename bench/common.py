@@ -16,8 +16,15 @@ def use_scratch_database() -> str:
     directory = tempfile.mkdtemp(prefix="lianban-bench-")
     os.environ.setdefault("LIANBAN_DATA_DIR", directory)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lianban.settings")
+    os.environ.setdefault("LIANBAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
     import django
+    from django.conf import settings
 
+    # Static files are served from their source folders here, as no collectstatic has run.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     django.setup()
     from django.core.management import call_command
 
