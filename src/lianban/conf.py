@@ -44,6 +44,17 @@ SETTINGS: dict[str, Setting] = {
         "false", "Behind HTTPS: secure cookies, HSTS and SSL redirect (true/false)."
     ),
     "LIANBAN_LOG_LEVEL": Setting("INFO", "Log level of the lianban loggers."),
+    "LIANBAN_MAX_UPLOAD_MB": Setting("20", "Largest accepted material file, in megabytes."),
+    "LIANBAN_SITE_URL": Setting(
+        "http://127.0.0.1:8000", "Public address of the site, printed in documents' QR codes."
+    ),
+    "LIANBAN_SMS_BACKEND": Setting(
+        "outbox",
+        "SMS delivery: 'outbox' keeps messages in the database for staff to see; 'http' posts "
+        "them to LIANBAN_SMS_URL.",
+    ),
+    "LIANBAN_SMS_URL": Setting("", "HTTP endpoint of the SMS provider (with the 'http' backend)."),
+    "LIANBAN_SMS_TOKEN": Setting("", "Bearer token for the SMS provider.", secret=True),
 }
 
 

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "lianban.notifications",
     "lianban.workdays",
     "lianban.catalog",
+    "lianban.documents",
+    "lianban.applications",
     "lianban.portal",
     "lianban.api",
 ]

@@ -36,3 +36,66 @@ class User(AbstractUser):
     @property
     def is_supervisor(self) -> bool:
         return self.is_superuser or self.role == self.Role.SUPERVISOR
+
+
+class Applicant(models.Model):
+    """申请人: a natural person or a legal person, with or without an online account (a
+    clerk may take an application at the window for someone who has none)."""
+
+    class Kind(models.TextChoices):
+        NATURAL = "natural", "自然人"
+        LEGAL = "legal", "法人及其他组织"
+
+    kind = models.CharField("类型", max_length=8, choices=Kind.choices)
+    name = models.CharField("姓名或名称", max_length=128)
+    id_number = models.CharField("居民身份证号码", max_length=18, blank=True, db_index=True)
+    credit_code = models.CharField("统一社会信用代码", max_length=18, blank=True, db_index=True)
+    legal_representative = models.CharField("法定代表人", max_length=64, blank=True)
+    legal_representative_id = models.CharField("法定代表人身份证号码", max_length=18, blank=True)
+    phone = models.CharField("手机号码", max_length=11)
+    user = models.OneToOneField(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="applicant",
+        verbose_name="网上账户",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "申请人"
+        verbose_name_plural = "申请人"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number"],
+                condition=~models.Q(id_number=""),
+                name="applicant_unique_id_number",
+            ),
+            models.UniqueConstraint(
+                fields=["credit_code"],
+                condition=~models.Q(credit_code=""),
+                name="applicant_unique_credit_code",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.masked_identifier}）"
+
+    @property
+    def identifier(self) -> str:
+        return self.id_number if self.kind == self.Kind.NATURAL else self.credit_code
+
+    @property
+    def masked_identifier(self) -> str:
+        from lianban.common.identity import mask_credit_code, mask_resident_id
+
+        if self.kind == self.Kind.NATURAL:
+            return mask_resident_id(self.id_number)
+        return mask_credit_code(self.credit_code)
+
+    @property
+    def masked_phone(self) -> str:
+        from lianban.common.identity import mask_phone
+
+        return mask_phone(self.phone)

@@ -22,7 +22,14 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
         verbose_name="接收人",
+        null=True,
+        blank=True,
     )
+    # SMS goes to a phone number: applicants taken at the window may have no account.
+    phone = models.CharField("手机号码", max_length=11, blank=True)
+    attempts = models.PositiveSmallIntegerField("发送次数", default=0)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    error = models.CharField("错误", max_length=300, blank=True)
     channel = models.CharField("渠道", max_length=8, choices=Channel.choices, default=Channel.INBOX)
     status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.QUEUED)
     subject = models.CharField("标题", max_length=200)
@@ -35,7 +42,10 @@ class Notification(models.Model):
         verbose_name = "通知"
         verbose_name_plural = "通知"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["channel", "status"]),
+        ]
 
     def __str__(self) -> str:
         return self.subject

@@ -1,0 +1,191 @@
+"""The documents the window issues at intake: what each says, and its PDF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from lianban.applications.models import Application, MaterialFile, Notice
+from lianban.applications.selectors import current_files
+from lianban.conf import env
+from lianban.documents.render import Document, Section, Table, chinese_date, render_pdf
+
+PREFIX = {Notice.Kind.RECEIPT: "SJ", Notice.Kind.CORRECTION: "BZ", Notice.Kind.COMMITMENT: "RQ"}
+WINDOW = "政务服务大厅“一件事一次办”综合窗口"
+
+
+def issue(*, application: Application, kind: str, actor: Any, content: dict[str, Any]) -> Notice:
+    """Create the notice and its PDF; runs inside the caller's transaction."""
+    n = application.notices.filter(kind=kind).count() + 1
+    notice = Notice.objects.create(
+        application=application,
+        kind=kind,
+        content=content,
+        issued_by=actor,
+        issued_at=timezone.now(),
+        number=f"{PREFIX[Notice.Kind(kind)]}{application.receipt_number}-{n}",
+    )
+    pdf = render_pdf(document_for(notice))
+    notice.pdf.save(f"{notice.number}.pdf", ContentFile(pdf), save=True)
+    return notice
+
+
+def receipt_content(application: Application, plan: Any) -> dict[str, Any]:
+    files = current_files(application)
+    deferred = {c.material_code: c for c in application.commitments.all()}
+    materials = []
+    for m in plan.materials:
+        f = files.get(m["code"])
+        if f is not None:
+            materials.append(
+                {
+                    "code": m["code"],
+                    "name": m["name"],
+                    "version": f.version,
+                    "evidence": f.evidence,
+                    "sha256": f.sha256,
+                }
+            )
+        elif m["code"] in deferred:
+            materials.append(
+                {
+                    "code": m["code"],
+                    "name": m["name"],
+                    "version": 0,
+                    "evidence": "",
+                    "deferred_until": deferred[m["code"]].due.isoformat(),
+                }
+            )
+    return {
+        "items": [
+            {
+                "code": i["code"],
+                "name": i["name"],
+                "department": i["department"]["name"],
+                "promised_limit_days": i["promised_limit_days"],
+            }
+            for i in plan.items
+        ],
+        "materials": materials,
+        "total_days": plan.total_days,
+    }
+
+
+def _status_url(application: Application) -> str:
+    return f"{env('LIANBAN_SITE_URL').rstrip('/')}/applications/{application.pk}/"
+
+
+def document_for(notice: Notice) -> Document:
+    application = notice.application
+    c = notice.content
+    head = (
+        f"申请事项：{application.bundle_name}　收件编号：{application.receipt_number}　"
+        f"申请人：{application.applicant.name}（{application.applicant.masked_identifier}）"
+    )
+    sections: list[Section]
+    if notice.kind == Notice.Kind.RECEIPT:
+        evidence = dict(MaterialFile.Evidence.choices)
+        sections = [
+            Section(
+                "",
+                paragraphs=[
+                    head,
+                    f"您提交的“{application.bundle_name}”申请材料齐全、"
+                    "符合法定形式，本窗口已予收件，并分送以下部门办理。",
+                ],
+            ),
+            Section(
+                "一、已收材料",
+                table=Table(
+                    ("序号", "材料名称", "形式", "备注"),
+                    [
+                        (
+                            str(n),
+                            m["name"],
+                            evidence.get(m["evidence"], "") if m["version"] else "容缺",
+                            (
+                                f"第{m['version']}版"
+                                if m["version"]
+                                else f"承诺于{m['deferred_until']}前补交"
+                            ),
+                        )
+                        for n, m in enumerate(c["materials"], start=1)
+                    ],
+                ),
+            ),
+            Section(
+                "二、办理事项",
+                table=Table(
+                    ("序号", "事项名称", "办理部门", "承诺时限"),
+                    [
+                        (str(n), i["name"], i["department"], f"{i['promised_limit_days']}个工作日")
+                        for n, i in enumerate(c["items"], start=1)
+                    ],
+                ),
+            ),
+            Section(
+                "三、说明",
+                paragraphs=[
+                    f"各部门自收件后1个工作日内作出受理决定；按关键路径计，承诺办结时限合计"
+                    f"{c['total_days']}个工作日（受理当日不计入）。",
+                    "办理结果由综合窗口统一送达。原件由综合窗口留存，各部门不再要求提供。",
+                    "扫描下方二维码可随时查看办理进度。",
+                ],
+            ),
+        ]
+        title = "收件回执"
+    elif notice.kind == Notice.Kind.CORRECTION:
+        rows = [
+            (str(n), m["name"], "缺少" if m["problem"] == "missing" else "不符合要求", m["reason"])
+            for n, m in enumerate(c["materials"], start=1)
+        ]
+        rows += [
+            (str(len(rows) + n), f"申请表：{f['label']}", "需更正", f["reason"])
+            for n, f in enumerate(c["fields"], start=1)
+        ]
+        sections = [
+            Section(
+                "",
+                paragraphs=[
+                    head,
+                    "经形式审查，您的申请需补正下列内容。本告知书一次性"
+                    "列明全部补正事项，补正后请重新提交，无需再次提交其他材料。",
+                ],
+            ),
+            Section("补正事项", table=Table(("序号", "项目", "问题", "补正要求"), rows)),
+        ]
+        title = "补正告知书"
+    else:
+        sections = [
+            Section(
+                "",
+                paragraphs=[
+                    head,
+                    "下列次要材料暂缺，申请人书面承诺按期补交，"
+                    "本窗口予以容缺受理。逾期未补交的，相关事项可能不予办理。",
+                ],
+            ),
+            Section(
+                "承诺事项",
+                table=Table(
+                    ("序号", "材料名称", "承诺补交日期", "承诺内容"),
+                    [
+                        (str(n), x["name"], x["due"], x["statement"])
+                        for n, x in enumerate(c["commitments"], start=1)
+                    ],
+                ),
+            ),
+        ]
+        title = "容缺受理承诺书"
+    return Document(
+        title=title,
+        number=notice.number,
+        issued_at=notice.issued_at,
+        issuer=WINDOW,
+        recipient=application.applicant.name,
+        sections=sections,
+        verify_url=_status_url(application),
+        footer=f"{title} {notice.number} · 出具日期 {chinese_date(timezone.localtime(notice.issued_at))}",
+    )

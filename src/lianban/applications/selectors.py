@@ -1,0 +1,92 @@
+"""Reading applications: their plan, their current materials, the window's queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+
+from lianban.accounts.models import User
+from lianban.applications.models import Application, MaterialFile, Notice
+from lianban.catalog.planner import Plan, make_plan
+from lianban.catalog.selectors import definition_of
+from lianban.workdays.selectors import workdays_left
+
+
+def plan_of(application: Application) -> Plan:
+    """The plan under the version the application was made under."""
+    return make_plan(definition_of(application.bundle_version), application.answers)
+
+
+def fields_by_key(plan: Plan) -> dict[str, dict[str, Any]]:
+    return {f["key"]: f for f in plan.fields}
+
+
+def materials_by_code(plan: Plan) -> dict[str, dict[str, Any]]:
+    return {m["code"]: m for m in plan.materials}
+
+
+def current_files(application: Application) -> dict[str, MaterialFile]:
+    """The latest version of each material handed in."""
+    latest: dict[str, MaterialFile] = {}
+    for f in application.material_files.order_by("material_code", "-version"):
+        latest.setdefault(f.material_code, f)
+    return latest
+
+
+def open_correction(application: Application) -> Notice | None:
+    if application.status != Application.Status.CORRECTION:
+        return None
+    return (
+        application.notices.filter(kind=Notice.Kind.CORRECTION, resolved_at__isnull=True)
+        .order_by("-issued_at")
+        .first()
+    )
+
+
+def correctable(application: Application) -> tuple[set[str], set[str]]:
+    """(field keys, material codes) the applicant may still change: everything in a draft,
+    only what the open correction notice lists while correcting."""
+    if application.status == Application.Status.DRAFT:
+        plan = plan_of(application)
+        return set(fields_by_key(plan)), set(materials_by_code(plan))
+    notice = open_correction(application)
+    if notice is None:
+        return set(), set()
+    return (
+        {f["key"] for f in notice.content.get("fields", [])},
+        {m["code"] for m in notice.content.get("materials", [])},
+    )
+
+
+def visible_to(user: User, qs: QuerySet[Application] | None = None) -> QuerySet[Application]:
+    """Applications a person may see: an applicant their own; window clerks and the
+    supervisor all; nobody else any (departments see item cases, not applications)."""
+    qs = qs if qs is not None else Application.objects.all()
+    if user.is_supervisor or user.role == User.Role.CLERK:
+        return qs
+    if user.role == User.Role.APPLICANT:
+        return qs.filter(applicant__user=user)
+    return qs.none()
+
+
+def intake_queue() -> QuerySet[Application]:
+    """Online submissions waiting for the window, oldest due first."""
+    return (
+        Application.objects.filter(status=Application.Status.SUBMITTED)
+        .select_related("applicant", "bundle_version__bundle")
+        .order_by("intake_due", "submitted_at")
+    )
+
+
+def light(today: dt.date, due: dt.date | None) -> str:
+    """green, yellow (one working day or less left) or red (past due)."""
+    if due is None:
+        return ""
+    left = workdays_left(today, due)
+    if left < 0:
+        return "red"
+    if left <= 1:
+        return "yellow"
+    return "green"

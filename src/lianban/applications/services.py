@@ -1,0 +1,712 @@
+"""Intake: starting an application, filling the one form, handing in the one set of
+materials, submitting, and the window's review — receipt, one-time correction notice, or
+容缺 acceptance — ending in the hand-over of each item to its department.
+
+Every function that changes an application's state locks it, checks the transition in
+:mod:`lianban.applications.transitions`, and writes the audit event and the notifications in
+the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import IO, Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from lianban.accounts.models import Applicant, User
+from lianban.applications import formdata, notices, numbers
+from lianban.applications.files import check_upload
+from lianban.applications.models import (
+    Application,
+    ApplicationItem,
+    Commitment,
+    MaterialFile,
+    MaterialReview,
+    Notice,
+)
+from lianban.applications.selectors import (
+    correctable,
+    current_files,
+    fields_by_key,
+    materials_by_code,
+    open_correction,
+    plan_of,
+)
+from lianban.applications.transitions import EDITABLE, target_status
+from lianban.audit.services import record_event
+from lianban.catalog.models import Department
+from lianban.catalog.planner import PlanError, make_plan
+from lianban.catalog.selectors import definition_of, published_version
+from lianban.common.errors import DomainError, NotAllowed, TransitionError
+from lianban.common.identity import mask_credit_code, mask_phone, mask_resident_id
+from lianban.notifications.services import notify_applicant
+from lianban.workdays.selectors import add_workdays
+
+S = Application.Status
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _is_clerk(actor: Any) -> bool:
+    return getattr(actor, "role", None) == User.Role.CLERK or getattr(actor, "is_superuser", False)
+
+
+def _check_actor(application: Application, actor: Any) -> None:
+    if _is_clerk(actor):
+        return
+    owner = application.applicant.user_id
+    if owner is None or owner != getattr(actor, "pk", None):
+        raise NotAllowed("无权办理该申请。")
+
+
+def _lock(application: Application) -> Application:
+    return (
+        Application.objects.select_for_update()
+        .select_related("applicant", "bundle_version")
+        .get(pk=application.pk)
+    )
+
+
+def _masked(field: dict[str, Any], value: Any) -> Any:
+    # The audit trail keeps what changed without spreading identity numbers further.
+    kind = field["type"]
+    if not isinstance(value, str) or not value:
+        return value
+    if kind == "id_number":
+        return mask_resident_id(value)
+    if kind == "phone":
+        return mask_phone(value)
+    if kind == "credit_code":
+        return mask_credit_code(value)
+    return value
+
+
+@transaction.atomic
+def application_start(
+    *, bundle_code: str, answers: Any, applicant: Applicant, channel: str, actor: Any
+) -> Application:
+    """Open a draft for ``applicant`` under the version of the bundle now in force."""
+    if channel == Application.Channel.WINDOW and not _is_clerk(actor):
+        raise NotAllowed("只有窗口人员可以在窗口代为申请。")
+    if channel == Application.Channel.ONLINE and applicant.user_id != getattr(actor, "pk", None):
+        raise NotAllowed("只能以本人（本单位）名义在网上申请。")
+    version = published_version(bundle_code)
+    if version is None:
+        raise DomainError(f"未找到一件事“{bundle_code}”。", path="bundle")
+    definition = definition_of(version)
+    subject = definition.snapshot["subject"]
+    if subject != applicant.kind:
+        who = "个人" if subject == "natural" else "法人及其他组织"
+        raise DomainError(f"“{definition.name}”由{who}申请。", path="applicant")
+    try:
+        plan = make_plan(definition, answers)
+    except PlanError as exc:
+        raise DomainError("情形回答有误，请按提示修改。", errors=exc.errors) from exc
+    application = Application.objects.create(
+        bundle_version=version,
+        applicant=applicant,
+        channel=channel,
+        answers={k: sorted(v) for k, v in plan.answers.items()},
+        item_codes=plan.item_codes,
+        form_data=_prefill(plan, applicant),
+        created_by=actor,
+    )
+    record_event(
+        actor=actor,
+        verb="application.created",
+        target=application,
+        data={
+            "bundle": definition.code,
+            "version": version.number,
+            "channel": channel,
+            "items": plan.item_codes,
+        },
+    )
+    return application
+
+
+def _prefill(plan: Any, applicant: Applicant) -> dict[str, Any]:
+    """What the platform already knows of the applicant, so it is not typed again."""
+    known = {
+        "id_number": applicant.id_number,
+        "credit_code": applicant.credit_code,
+        "phone": applicant.phone,
+    }
+    data: dict[str, Any] = {}
+    for field in plan.fields:
+        if field["type"] in known and known[field["type"]]:
+            data[field["key"]] = known[field["type"]]
+        elif field["key"] in {"applicant_name", "enterprise_name"}:
+            data[field["key"]] = applicant.name
+        elif field["key"] == "legal_representative" and applicant.legal_representative:
+            data[field["key"]] = applicant.legal_representative
+    return data
+
+
+@transaction.atomic
+def application_save_form(
+    *, application: Application, data: dict[str, Any], actor: Any
+) -> tuple[Application, list[dict[str, str]]]:
+    """Validate and store some fields of the merged form. Returns the warnings (e.g. a credit
+    code whose check character disagrees). A draft may be incomplete; while correcting, only
+    the fields the correction notice lists may change."""
+    application = _lock(application)
+    _check_actor(application, actor)
+    if application.status not in EDITABLE:
+        raise TransitionError(f"申请当前为“{application.get_status_display()}”，不能修改申请表。")
+    fields = fields_by_key(plan_of(application))
+    allowed, _ = correctable(application)
+    errors: list[dict[str, str]] = []
+    warnings: list[dict[str, str]] = []
+    cleaned: dict[str, Any] = {}
+    for key, raw in data.items():
+        path = f"form.{key}"
+        field = fields.get(key)
+        if field is None:
+            errors.append({"path": path, "message": f"申请表中没有“{key}”这一项。"})
+            continue
+        if key not in allowed:
+            errors.append(
+                {"path": path, "message": f"“{field['label']}”不在补正范围内，不能修改。"}
+            )
+            continue
+        if formdata.is_blank(raw):
+            cleaned[key] = None
+            continue
+        try:
+            value, warning = formdata.clean_value(field, raw)
+        except ValidationError as exc:
+            errors.append({"path": path, "message": exc.messages[0]})
+            continue
+        cleaned[key] = value
+        if warning:
+            warnings.append({"path": path, "message": warning})
+    if errors:
+        raise DomainError("申请表有误，请按提示修改。", errors=errors)
+    changes = {}
+    for key, value in cleaned.items():
+        old = application.form_data.get(key)
+        if value is None:
+            application.form_data.pop(key, None)
+        else:
+            application.form_data[key] = value
+        if old != value:
+            changes[key] = {"old": _masked(fields[key], old), "new": _masked(fields[key], value)}
+    if changes:
+        application.save(update_fields=["form_data", "updated_at"])
+        record_event(
+            actor=actor,
+            verb="application.form_saved",
+            target=application,
+            data={"changes": changes},
+        )
+    return application, warnings
+
+
+@transaction.atomic
+def material_upload(
+    *,
+    application: Application,
+    material_code: str,
+    stream: IO[bytes],
+    name: str,
+    actor: Any,
+    original_seen: bool = False,
+) -> MaterialFile:
+    """Hand in one material (a new version if one was handed in before). At the window, a
+    scan of an original the clerk has seen is evidence level B; an upload is level C."""
+    application = _lock(application)
+    _check_actor(application, actor)
+    if application.status not in EDITABLE:
+        raise TransitionError(f"申请当前为“{application.get_status_display()}”，不能更改材料。")
+    materials = materials_by_code(plan_of(application))
+    if material_code not in materials:
+        raise DomainError("本申请不需要这份材料。", path=f"materials.{material_code}")
+    _, allowed = correctable(application)
+    if material_code not in allowed:
+        raise DomainError(
+            f"“{materials[material_code]['name']}”不在补正范围内，不能更换。",
+            path=f"materials.{material_code}",
+        )
+    try:
+        checked = check_upload(stream, name)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0], path=f"materials.{material_code}") from exc
+    version = (
+        application.material_files.filter(material_code=material_code).aggregate(v=Max("version"))[
+            "v"
+        ]
+        or 0
+    ) + 1
+    evidence = (
+        MaterialFile.Evidence.B if original_seen and _is_clerk(actor) else MaterialFile.Evidence.C
+    )
+    stored = MaterialFile(
+        application=application,
+        material_code=material_code,
+        version=version,
+        original_name=name[-200:],
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        evidence=evidence,
+        uploaded_by=actor,
+    )
+    stream.seek(0)
+    stored.file.save(
+        f"{application.pk}-{material_code}-v{version}.{checked.kind}", File(stream), save=False
+    )
+    stored.save()
+    record_event(
+        actor=actor,
+        verb="application.material_uploaded",
+        target=application,
+        data={
+            "material": material_code,
+            "version": version,
+            "sha256": checked.sha256,
+            "size": checked.size,
+            "evidence": evidence,
+        },
+    )
+    return stored
+
+
+def _completeness_errors(application: Application, *, secondary_may_miss: bool) -> list[dict]:
+    plan = plan_of(application)
+    errors = []
+    for field in plan.fields:
+        if field["required"] and formdata.is_blank(application.form_data.get(field["key"])):
+            errors.append(
+                {"path": f"form.{field['key']}", "message": f"请填写“{field['label']}”。"}
+            )
+    files = current_files(application)
+    for m in plan.materials:
+        if m["code"] not in files and not (secondary_may_miss and m["secondary"]):
+            errors.append({"path": f"materials.{m['code']}", "message": f"请上传“{m['name']}”。"})
+    return errors
+
+
+@transaction.atomic
+def application_submit(*, application: Application, actor: Any) -> Application:
+    """Submit an online application: it gets its receipt number and the window has one
+    working day to receive it or to send one correction notice. Submitting again changes
+    nothing and says so."""
+    application = _lock(application)
+    _check_actor(application, actor)
+    if application.status != S.DRAFT and application.receipt_number:
+        raise TransitionError(
+            f"该申请已于{timezone.localtime(application.submitted_at):%Y-%m-%d %H:%M}提交，"
+            f"收件编号 {application.receipt_number}，无需重复提交。",
+            path="status",
+        )
+    if application.channel != Application.Channel.ONLINE:
+        raise DomainError("窗口申请由窗口人员直接收件或一次性告知补正。")
+    new_status = target_status(application, "submit")
+    errors = _completeness_errors(application, secondary_may_miss=True)
+    if errors:
+        raise DomainError("申请还不完整，请按提示补充后再提交。", errors=errors)
+    now = timezone.now()
+    application.status = new_status
+    application.submitted_at = now
+    application.receipt_number = numbers.next_receipt_number(timezone.localdate(now))
+    _set_intake_clock(application)
+    application.save()
+    record_event(
+        actor=actor,
+        verb="application.submitted",
+        target=application,
+        data={
+            "receipt_number": application.receipt_number,
+            "intake_due": application.intake_due.isoformat() if application.intake_due else None,
+        },
+    )
+    notify_applicant(
+        application.applicant,
+        f"您的“{application.bundle_name}”申请已提交，收件编号 "
+        f"{application.receipt_number}，窗口将在1个工作日内审查。",
+        link=f"/applications/{application.pk}/",
+    )
+    return application
+
+
+def _set_intake_clock(application: Application) -> None:
+    due = add_workdays(_today(), 1)
+    application.intake_due = due.date
+    application.intake_due_provisional = due.provisional
+
+
+@transaction.atomic
+def material_review(
+    *, application: Application, material_code: str, verdict: str, reason: str = "", actor: Any
+) -> MaterialReview:
+    """The clerk's verdict on one material in the current review round."""
+    application = _lock(application)
+    if not _is_clerk(actor):
+        raise NotAllowed("只有窗口人员可以审查材料。")
+    if application.status not in {S.SUBMITTED, S.DRAFT}:
+        raise TransitionError(f"申请当前为“{application.get_status_display()}”，不能审查材料。")
+    if application.status == S.DRAFT and application.channel != Application.Channel.WINDOW:
+        raise TransitionError("网上申请提交后才能审查。")
+    materials = materials_by_code(plan_of(application))
+    if material_code not in materials:
+        raise DomainError("本申请不需要这份材料。", path="material")
+    if verdict not in MaterialReview.Verdict.values or verdict == MaterialReview.Verdict.DEFERRED:
+        raise DomainError("审查结论无效。", path="verdict")
+    if verdict == MaterialReview.Verdict.IRREGULAR and not reason.strip():
+        raise DomainError("材料不符合要求时必须写明理由。", path="reason")
+    if verdict == MaterialReview.Verdict.ACCEPTED and material_code not in current_files(
+        application
+    ):
+        raise DomainError("该材料尚未提交，不能认定为合格。", path="verdict")
+    review, _ = MaterialReview.objects.update_or_create(
+        application=application,
+        round=application.review_round,
+        material_code=material_code,
+        defaults={"verdict": verdict, "reason": reason.strip(), "reviewed_by": actor},
+    )
+    record_event(
+        actor=actor,
+        verb="application.material_reviewed",
+        target=application,
+        data={
+            "material": material_code,
+            "round": application.review_round,
+            "verdict": verdict,
+            "reason": reason.strip(),
+        },
+    )
+    return review
+
+
+def _round_reviews(application: Application) -> dict[str, MaterialReview]:
+    return {r.material_code: r for r in application.reviews.filter(round=application.review_round)}
+
+
+@transaction.atomic
+def application_request_correction(
+    *, application: Application, actor: Any, fields: list[dict[str, str]] | None = None
+) -> Notice:
+    """Send one notice listing everything to correct (一次性告知): every material of this
+    round found missing or irregular, and the form fields the clerk names with a reason."""
+    application = _lock(application)
+    if not _is_clerk(actor):
+        raise NotAllowed("只有窗口人员可以出具补正告知。")
+    new_status = target_status(application, "request_correction")
+    plan = plan_of(application)
+    materials = materials_by_code(plan)
+    plan_fields = fields_by_key(plan)
+    reviews = _round_reviews(application)
+    to_fix = [
+        {
+            "code": code,
+            "name": materials[code]["name"],
+            "problem": r.verdict,
+            "reason": r.reason or ("缺少该材料" if r.verdict == "missing" else ""),
+        }
+        for code, r in reviews.items()
+        if r.verdict in {MaterialReview.Verdict.MISSING, MaterialReview.Verdict.IRREGULAR}
+    ]
+    field_errors, field_fixes = [], []
+    for n, f in enumerate(fields or []):
+        key, reason = f.get("key", ""), (f.get("reason") or "").strip()
+        if key not in plan_fields:
+            field_errors.append({"path": f"fields[{n}].key", "message": f"申请表中没有“{key}”。"})
+        elif not reason:
+            field_errors.append(
+                {
+                    "path": f"fields[{n}].reason",
+                    "message": f"请写明“{plan_fields[key]['label']}”需要如何补正。",
+                }
+            )
+        else:
+            field_fixes.append({"key": key, "label": plan_fields[key]["label"], "reason": reason})
+    if field_errors:
+        raise DomainError("补正内容有误。", errors=field_errors)
+    if not to_fix and not field_fixes:
+        raise DomainError(
+            "没有需要补正的内容：请先在材料审查中标明缺少或不符合要求的材料，"
+            "或指出需要更正的申请表项目。"
+        )
+    unreviewed = [m["name"] for m in plan.materials if m["code"] not in reviews]
+    if unreviewed:
+        raise DomainError(
+            "请先审查全部材料，补正告知须一次性列明所有问题。尚未审查：" + "、".join(unreviewed)
+        )
+    if application.receipt_number is None:
+        application.receipt_number = numbers.next_receipt_number(_today())
+        application.submitted_at = timezone.now()
+    application.status = new_status
+    application.review_round += 1
+    application.save()
+    notice = notices.issue(
+        application=application,
+        kind=Notice.Kind.CORRECTION,
+        actor=actor,
+        content={"materials": to_fix, "fields": field_fixes},
+    )
+    record_event(
+        actor=actor,
+        verb="application.correction_requested",
+        target=application,
+        data={
+            "notice": notice.number,
+            "materials": [m["code"] for m in to_fix],
+            "fields": [f["key"] for f in field_fixes],
+        },
+    )
+    notify_applicant(
+        application.applicant,
+        f"您的“{application.bundle_name}”申请（收件编号 {application.receipt_number}）"
+        f"需要补正 {len(to_fix) + len(field_fixes)} 项，请查看补正告知书。",
+        link=f"/applications/{application.pk}/",
+    )
+    return notice
+
+
+@transaction.atomic
+def application_resubmit(*, application: Application, actor: Any) -> Application:
+    """Hand the corrected application back; every point of the notice must be addressed."""
+    application = _lock(application)
+    _check_actor(application, actor)
+    notice = open_correction(application)
+    new_status = target_status(application, "resubmit")
+    assert notice is not None
+    errors = []
+    files = current_files(application)
+    for m in notice.content.get("materials", []):
+        f = files.get(m["code"])
+        if f is None or f.uploaded_at <= notice.issued_at:
+            errors.append(
+                {
+                    "path": f"materials.{m['code']}",
+                    "message": f"请按补正告知重新提交“{m['name']}”。",
+                }
+            )
+    errors += [
+        e for e in _completeness_errors(application, secondary_may_miss=True) if e not in errors
+    ]
+    if errors:
+        raise DomainError("补正尚未完成。", errors=errors)
+    application.status = new_status
+    if application.channel == Application.Channel.ONLINE:
+        _set_intake_clock(application)
+    application.save()
+    notice.resolved_at = timezone.now()
+    notice.save(update_fields=["resolved_at"])
+    record_event(
+        actor=actor,
+        verb="application.resubmitted",
+        target=application,
+        data={"notice": notice.number},
+    )
+    return application
+
+
+@transaction.atomic
+def application_receive(
+    *, application: Application, actor: Any, commitments: list[dict[str, Any]] | None = None
+) -> Notice:
+    """Receive the application (收件): every material reviewed and accepted, except secondary
+    ones the applicant commits in writing to hand in by a date no later than the promised
+    limit of the items needing them (容缺受理). Issues the receipt and hands each item over
+    to its department with only the fields and materials that item needs."""
+    application = _lock(application)
+    if not _is_clerk(actor):
+        raise NotAllowed("只有窗口人员可以收件。")
+    if application.status == S.DRAFT and application.channel != Application.Channel.WINDOW:
+        raise TransitionError("网上申请须由申请人提交后才能收件。")
+    new_status = target_status(application, "receive")
+    plan = plan_of(application)
+    materials = materials_by_code(plan)
+    reviews = _round_reviews(application)
+    deferred = _check_commitments(application, plan, commitments or [])
+    errors = [
+        e
+        for e in _completeness_errors(application, secondary_may_miss=True)
+        if e["path"].startswith("form.")
+    ]
+    for code, m in materials.items():
+        verdict = reviews.get(code)
+        if code in deferred:
+            continue
+        if verdict is None:
+            errors.append({"path": f"materials.{code}", "message": f"“{m['name']}”尚未审查。"})
+        elif verdict.verdict != MaterialReview.Verdict.ACCEPTED:
+            errors.append(
+                {
+                    "path": f"materials.{code}",
+                    "message": f"“{m['name']}”{verdict.get_verdict_display()}，"
+                    "请出具补正告知或按容缺受理。",
+                }
+            )
+    if errors:
+        raise DomainError("还不能收件。", errors=errors)
+    now = timezone.now()
+    for code, c in deferred.items():
+        Commitment.objects.create(
+            application=application,
+            material_code=code,
+            material_name=materials[code]["name"],
+            due=c["due"],
+            statement=c["statement"],
+        )
+        MaterialReview.objects.update_or_create(
+            application=application,
+            round=application.review_round,
+            material_code=code,
+            defaults={
+                "verdict": MaterialReview.Verdict.DEFERRED,
+                "reason": f"容缺受理，承诺{c['due']:%Y年%m月%d日}前补交",
+                "reviewed_by": actor,
+            },
+        )
+    if application.receipt_number is None:
+        application.receipt_number = numbers.next_receipt_number(timezone.localdate(now))
+        application.submitted_at = now
+    application.status = new_status
+    application.received_at = now
+    application.received_by = actor
+    application.conditional = bool(deferred)
+    application.save()
+    _hand_over(application, plan)
+    if deferred:
+        notices.issue(
+            application=application,
+            kind=Notice.Kind.COMMITMENT,
+            actor=actor,
+            content={
+                "commitments": [
+                    {
+                        "code": code,
+                        "name": materials[code]["name"],
+                        "due": c["due"].isoformat(),
+                        "statement": c["statement"],
+                    }
+                    for code, c in deferred.items()
+                ]
+            },
+        )
+    receipt = notices.issue(
+        application=application,
+        kind=Notice.Kind.RECEIPT,
+        actor=actor,
+        content=notices.receipt_content(application, plan),
+    )
+    record_event(
+        actor=actor,
+        verb="application.received",
+        target=application,
+        data={
+            "receipt": receipt.number,
+            "conditional": bool(deferred),
+            "deferred": sorted(deferred),
+            "items": plan.item_codes,
+        },
+    )
+    notify_applicant(
+        application.applicant,
+        f"您的“{application.bundle_name}”申请已收件（收件编号 "
+        f"{application.receipt_number}），已分送各部门办理。",
+        link=f"/applications/{application.pk}/",
+    )
+    return receipt
+
+
+def _check_commitments(
+    application: Application, plan: Any, commitments: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    materials = materials_by_code(plan)
+    files = current_files(application)
+    promised = {i["code"]: i["promised_limit_days"] for i in plan.items}
+    out: dict[str, dict[str, Any]] = {}
+    errors = []
+    for n, c in enumerate(commitments):
+        code = c.get("material", "")
+        path = f"commitments[{n}]"
+        m = materials.get(code)
+        if m is None:
+            errors.append({"path": f"{path}.material", "message": "本申请不需要这份材料。"})
+            continue
+        if not m["secondary"]:
+            errors.append(
+                {"path": f"{path}.material", "message": f"“{m['name']}”是主要材料，不能容缺受理。"}
+            )
+            continue
+        if code in files:
+            errors.append({"path": f"{path}.material", "message": f"“{m['name']}”已经提交。"})
+            continue
+        statement = str(c.get("statement") or "").strip()
+        if not statement:
+            errors.append(
+                {"path": f"{path}.statement", "message": f"请记录申请人对“{m['name']}”的书面承诺。"}
+            )
+            continue
+        due = c.get("due")
+        if isinstance(due, str):
+            try:
+                due = dt.date.fromisoformat(due)
+            except ValueError:
+                due = None
+        if not isinstance(due, dt.date):
+            errors.append({"path": f"{path}.due", "message": "请填写承诺补交日期。"})
+            continue
+        limit_days = min(promised[i] for i in m["items"])
+        latest = add_workdays(_today(), limit_days).date
+        if due < _today() or due > latest:
+            errors.append(
+                {
+                    "path": f"{path}.due",
+                    "message": f"承诺补交日期应在今天至{latest:%Y年%m月%d日}之间"
+                    f"（不晚于相关事项的承诺时限{limit_days}个工作日）。",
+                }
+            )
+            continue
+        out[code] = {"due": due, "statement": statement}
+    if errors:
+        raise DomainError("容缺受理信息有误。", errors=errors)
+    return out
+
+
+def _hand_over(application: Application, plan: Any) -> None:
+    departments = {
+        d.code: d
+        for d in Department.objects.filter(code__in={i["department"]["code"] for i in plan.items})
+    }
+    ApplicationItem.objects.bulk_create(
+        ApplicationItem(
+            application=application,
+            item_code=i["code"],
+            item_name=i["name"],
+            department=departments[i["department"]["code"]],
+            position=n,
+            after=[c for c in i["after"] if c in plan.finish],
+            promised_limit_days=i["promised_limit_days"],
+            field_keys=[f["key"] for f in i["fields"]],
+            material_codes=[m["code"] for m in i["materials"]],
+        )
+        for n, i in enumerate(plan.items)
+    )
+
+
+@transaction.atomic
+def application_withdraw(*, application: Application, actor: Any, reason: str = "") -> Application:
+    """The applicant takes the application back before it is received."""
+    application = _lock(application)
+    _check_actor(application, actor)
+    old = application.status
+    application.status = target_status(application, "withdraw")
+    application.save(update_fields=["status", "updated_at"])
+    record_event(
+        actor=actor,
+        verb="application.withdrawn",
+        target=application,
+        data={"old": old, "reason": reason},
+    )
+    return application
