@@ -12,6 +12,12 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, tmp_path: Any) -> None:
+    # Uploaded materials and generated documents of a test stay in that test's folder.
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_files(settings: Any) -> None:
     # Production serves hashed names from collectstatic's manifest; tests serve the source
     # files as they are, without a collectstatic step.

@@ -55,6 +55,29 @@ SETTINGS: dict[str, Setting] = {
     ),
     "LIANBAN_SMS_URL": Setting("", "HTTP endpoint of the SMS provider (with the 'http' backend)."),
     "LIANBAN_SMS_TOKEN": Setting("", "Bearer token for the SMS provider.", secret=True),
+    "LIANBAN_OIDC_ISSUER": Setting(
+        "",
+        "一次登录: issuer URL of the unified identity's OpenID Connect provider (discovery at "
+        "ISSUER/.well-known/openid-configuration). Empty: OIDC sign-in is off.",
+    ),
+    "LIANBAN_OIDC_CLIENT_ID": Setting("", "Client id lianban is registered under at the provider."),
+    "LIANBAN_OIDC_CLIENT_SECRET": Setting(
+        "", "Client secret at the provider (empty: a public client, PKCE only).", secret=True
+    ),
+    "LIANBAN_OIDC_SCOPE": Setting("openid profile phone", "Scopes asked of the provider."),
+    "LIANBAN_OIDC_CLAIM_ID_NUMBER": Setting(
+        "id_number", "Claim with the person's resident identity number."
+    ),
+    "LIANBAN_OIDC_CLAIM_NAME": Setting("name", "Claim with the person's name."),
+    "LIANBAN_OIDC_CLAIM_PHONE": Setting("phone_number", "Claim with the mobile number."),
+    "LIANBAN_OIDC_CLAIM_CREDIT_CODE": Setting(
+        "credit_code",
+        "Claim with a legal person's unified social credit code (present: a legal person).",
+    ),
+    "LIANBAN_OIDC_CLAIM_ORG_NAME": Setting("org_name", "Claim with a legal person's name."),
+    "LIANBAN_OIDC_CLAIM_LEGAL_REPRESENTATIVE": Setting(
+        "legal_representative", "Claim with a legal person's legal representative (optional)."
+    ),
 }
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
-from lianban.conf import env, env_bool, env_list
+from lianban.conf import ConfigurationError, env, env_bool, env_list
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env("LIANBAN_DATA_DIR")).resolve()
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "lianban.documents",
     "lianban.applications",
     "lianban.portal",
+    "lianban.window",
     "lianban.api",
 ]
 
@@ -52,7 +54,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "lianban.urls"
 WSGI_APPLICATION = "lianban.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
 
 TEMPLATES = [
     {
@@ -139,3 +141,30 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"lianban": {"handlers": ["console"], "level": env("LIANBAN_LOG_LEVEL")}},
 }
+
+# 一次登录: applicants may sign in with the province's unified identity (OpenID Connect, see
+# lianban/accounts/oidc.py). Off, and its pages 404, unless an issuer is configured.
+LIANBAN_OIDC: dict[str, Any] | None = None
+if env("LIANBAN_OIDC_ISSUER"):
+    if not env("LIANBAN_OIDC_CLIENT_ID"):
+        raise ConfigurationError("LIANBAN_OIDC_CLIENT_ID is required with LIANBAN_OIDC_ISSUER")
+    LIANBAN_OIDC = {
+        "ISSUER": env("LIANBAN_OIDC_ISSUER"),
+        "CLIENT_ID": env("LIANBAN_OIDC_CLIENT_ID"),
+        "CLIENT_SECRET": env("LIANBAN_OIDC_CLIENT_SECRET"),
+        "SCOPE": env("LIANBAN_OIDC_SCOPE"),
+        "CLAIMS": {
+            "id_number": env("LIANBAN_OIDC_CLAIM_ID_NUMBER"),
+            "name": env("LIANBAN_OIDC_CLAIM_NAME"),
+            "phone": env("LIANBAN_OIDC_CLAIM_PHONE"),
+            "credit_code": env("LIANBAN_OIDC_CLAIM_CREDIT_CODE"),
+            "org_name": env("LIANBAN_OIDC_CLAIM_ORG_NAME"),
+            "legal_representative": env("LIANBAN_OIDC_CLAIM_LEGAL_REPRESENTATIVE"),
+        },
+    }
+    AUTHENTICATION_BACKENDS = [
+        "django.contrib.auth.backends.ModelBackend",
+        "lianban.accounts.oidc.OIDCBackend",
+    ]
+    _template_options: Any = TEMPLATES[0]["OPTIONS"]
+    _template_options["context_processors"].append("lianban.accounts.oidc.context")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from lianban.accounts.models import User
+from lianban.accounts.models import Applicant, User
 from lianban.catalog.models import Department
 
 DEMO_PASSWORD = "lianban-demo"
@@ -33,7 +33,26 @@ DEMO_ACCOUNTS = (
     DemoAccount("scjg-shenpi", "周审批（区市场监管局）", User.Role.REVIEWER, "scjgj"),
     DemoAccount("xf-shenpi", "吴审批（消防救援支队）", User.Role.REVIEWER, "xfzd"),
     DemoAccount("zhangsan", "张三（申请人）", User.Role.APPLICANT, None),
+    DemoAccount("haowei", "卫滨区好味道餐饮有限公司（申请人）", User.Role.APPLICANT, None),
 )
+
+# The applicants behind the two applicant accounts (identity numbers are valid but invented).
+DEMO_APPLICANTS = {
+    "zhangsan": {
+        "kind": "natural",
+        "name": "张三",
+        "id_number": "410702198503120017",
+        "phone": "13800000001",
+    },
+    "haowei": {
+        "kind": "legal",
+        "name": "卫滨区好味道餐饮有限公司",
+        "credit_code": "91410702MA9ABCDE1F",
+        "legal_representative": "李四",
+        "legal_representative_id": "410702198806150029",
+        "phone": "13800000002",
+    },
+}
 
 # Model permissions per staff role, for Django's admin; department scoping is enforced on
 # top of these by the admin classes and the services.
@@ -135,5 +154,7 @@ def create_demo_accounts() -> list[User]:
             user.save()
         if account.staff and not account.superuser:
             user.groups.add(role_group(account.role))
+        if account.username in DEMO_APPLICANTS:
+            Applicant.objects.get_or_create(user=user, defaults=DEMO_APPLICANTS[account.username])
         users.append(user)
     return users

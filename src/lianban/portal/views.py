@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
@@ -18,10 +18,11 @@ ANSWER_PREFIX = "q-"
 TEXT_SIZE_COOKIE = "text_size"
 
 
-def _answers_from(request: HttpRequest, definition: Definition) -> dict[str, Any]:
+def answers_from_query(query: QueryDict, definition: Definition) -> dict[str, Any]:
+    """Situation answers from a query string or form (``q-<question>=<option>``)."""
     answers: dict[str, Any] = {}
     for q in definition.questions:
-        values = [v for v in request.GET.getlist(ANSWER_PREFIX + q.key) if v]
+        values = [v for v in query.getlist(ANSWER_PREFIX + q.key) if v]
         if q.multiple:
             if values:
                 answers[q.key] = values
@@ -77,7 +78,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def guide(request: HttpRequest, code: str) -> HttpResponse:
     definition = _definition(code)
-    answers = _answers_from(request, definition)
+    answers = answers_from_query(request.GET, definition)
     plan, errors = _plan(definition, answers)
     context = {
         "d": definition,
@@ -96,7 +97,7 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def notice(request: HttpRequest, code: str) -> HttpResponse:
     definition = _definition(code)
-    plan, errors = _plan(definition, _answers_from(request, definition))
+    plan, errors = _plan(definition, answers_from_query(request.GET, definition))
     return render(
         request,
         "portal/notice.html",

@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from lianban.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
+from lianban.applications.demo import create_demo_applications
 
 
 class Command(BaseCommand):
@@ -10,6 +11,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         create_demo_accounts()
+        made = create_demo_applications()
+        if made:
+            self.stdout.write(f"已创建演示申请 {made} 件。")
         self.stdout.write(f"演示账户已就绪（密码均为 {DEMO_PASSWORD}）：")
         for a in DEMO_ACCOUNTS:
             self.stdout.write(f"  {a.username:<12} {a.display_name}")

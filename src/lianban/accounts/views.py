@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from lianban.accounts.forms import RegisterForm
+from lianban.accounts.models import User
+from lianban.accounts.services import applicant_register
+
+
+class SignInView(LoginView):
+    template_name = "accounts/login.html"
+
+    def get_default_redirect_url(self) -> str:
+        user = self.request.user
+        role = getattr(user, "role", None)
+        if role == User.Role.CLERK:
+            return "/window/"
+        if role == User.Role.REVIEWER:
+            return "/workbench/"
+        if getattr(user, "is_staff", False):
+            return "/admin/"
+        return "/applications/"
+
+
+def register(request: HttpRequest) -> HttpResponse:
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        applicant = applicant_register(
+            kind=d["kind"],
+            name=d["name"],
+            phone=d["phone"],
+            password=d["password"],
+            id_number=d["id_number"],
+            credit_code=d["credit_code"],
+            legal_representative=d["legal_representative"],
+        )
+        assert applicant.user is not None
+        login(request, applicant.user, backend="django.contrib.auth.backends.ModelBackend")
+        if form.credit_warning:
+            messages.warning(request, form.credit_warning)
+        messages.success(request, "注册成功。")
+        return redirect(request.GET.get("next") or "/applications/")
+    return render(request, "accounts/register.html", {"form": form})

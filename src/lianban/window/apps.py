@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WindowConfig(AppConfig):
+    name = "lianban.window"
+    verbose_name = "综合窗口"
