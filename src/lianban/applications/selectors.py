@@ -11,7 +11,7 @@ from lianban.accounts.models import User
 from lianban.applications.models import Application, MaterialFile, Notice
 from lianban.catalog.planner import Plan, make_plan
 from lianban.catalog.selectors import definition_of
-from lianban.workdays.selectors import workdays_left
+from lianban.workdays.selectors import add_workdays, workdays_left
 
 
 def plan_of(application: Application) -> Plan:
@@ -90,3 +90,38 @@ def light(today: dt.date, due: dt.date | None) -> str:
     if left <= 1:
         return "yellow"
     return "green"
+
+
+def supplement_limit(plan: Plan, material_code: str, today: dt.date) -> tuple[int, dt.date]:
+    """容缺: the latest date a deferred material may be promised for — the shortest promised
+    limit among the items that need it, counted in working days from today."""
+    promised = {i["code"]: i["promised_limit_days"] for i in plan.items}
+    material = materials_by_code(plan)[material_code]
+    days = min(promised[c] for c in material["items"])
+    return days, add_workdays(today, days).date
+
+
+def window_drafts(clerk: User) -> QuerySet[Application]:
+    return (
+        Application.objects.filter(
+            channel=Application.Channel.WINDOW, status=Application.Status.DRAFT, created_by=clerk
+        )
+        .select_related("applicant", "bundle_version")
+        .order_by("-updated_at")
+    )
+
+
+def in_correction() -> QuerySet[Application]:
+    return (
+        Application.objects.filter(status=Application.Status.CORRECTION)
+        .select_related("applicant", "bundle_version")
+        .order_by("updated_at")
+    )
+
+
+def received_on(day: dt.date) -> QuerySet[Application]:
+    return (
+        Application.objects.filter(status=Application.Status.RECEIVED, received_at__date=day)
+        .select_related("applicant", "bundle_version", "received_by")
+        .order_by("-received_at")
+    )

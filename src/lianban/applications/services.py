@@ -35,6 +35,7 @@ from lianban.applications.selectors import (
     materials_by_code,
     open_correction,
     plan_of,
+    supplement_limit,
 )
 from lianban.applications.transitions import EDITABLE, target_status
 from lianban.audit.services import record_event
@@ -624,7 +625,6 @@ def _check_commitments(
 ) -> dict[str, dict[str, Any]]:
     materials = materials_by_code(plan)
     files = current_files(application)
-    promised = {i["code"]: i["promised_limit_days"] for i in plan.items}
     out: dict[str, dict[str, Any]] = {}
     errors = []
     for n, c in enumerate(commitments):
@@ -657,8 +657,7 @@ def _check_commitments(
         if not isinstance(due, dt.date):
             errors.append({"path": f"{path}.due", "message": "请填写承诺补交日期。"})
             continue
-        limit_days = min(promised[i] for i in m["items"])
-        latest = add_workdays(_today(), limit_days).date
+        limit_days, latest = supplement_limit(plan, code, _today())
         if due < _today() or due > latest:
             errors.append(
                 {

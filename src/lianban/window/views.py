@@ -31,7 +31,6 @@ from lianban.catalog.selectors import definition_of, published_definitions, publ
 from lianban.common.errors import DomainError
 from lianban.portal.views import ANSWER_PREFIX, answers_from_query
 from lianban.window.forms import WalkInApplicantForm
-from lianban.workdays.selectors import add_workdays
 
 S = Application.Status
 LIGHT_LABELS = {"green": "正常", "yellow": "即将到期", "red": "已超期"}
@@ -75,19 +74,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     for a in selectors.intake_queue():
         light = selectors.light(today, a.intake_due)
         waiting.append({"a": a, "light": light, "light_label": LIGHT_LABELS.get(light, "")})
-    rows = Application.objects.select_related("applicant", "bundle_version")
     return render(
         request,
         "window/queue.html",
         {
             "waiting": waiting,
-            "drafts": rows.filter(
-                channel=Application.Channel.WINDOW, status=S.DRAFT, created_by_id=request.user.pk
-            ).order_by("-updated_at"),
-            "correcting": rows.filter(status=S.CORRECTION).order_by("updated_at"),
-            "received": rows.filter(status=S.RECEIVED, received_at__date=today)
-            .select_related("received_by")
-            .order_by("-received_at"),
+            "drafts": selectors.window_drafts(request.user),  # type: ignore[arg-type]
+            "correcting": selectors.in_correction(),
+            "received": selectors.received_on(today),
             "today": today,
         },
     )
@@ -338,14 +332,13 @@ def _deferrable_rows(
 ) -> list[dict[str, Any]]:
     """Secondary materials not yet handed in: what 容缺受理 may leave for later."""
     files = selectors.current_files(application)
-    promised = {i["code"]: i["promised_limit_days"] for i in plan.items}
     today = timezone.localdate()
     rows = []
     for m in plan.materials:
         code = m["code"]
         if not m["secondary"] or code in files:
             continue
-        days = min(promised[c] for c in m["items"])
+        days, latest = selectors.supplement_limit(plan, code, today)
         chosen = posted.get(code) or {}
         rows.append(
             {
@@ -353,7 +346,7 @@ def _deferrable_rows(
                 "name": m["name"],
                 "items": [i["name"] for i in plan.items if i["code"] in m["items"]],
                 "days": days,
-                "latest": add_workdays(today, days).date,
+                "latest": latest,
                 "checked": bool(chosen),
                 "due": chosen.get("due", ""),
                 "statement": chosen.get("statement", ""),
