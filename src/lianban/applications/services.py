@@ -67,9 +67,13 @@ def _check_actor(application: Application, actor: Any) -> None:
 
 
 def _lock(application: Application) -> Application:
+    # The version's snapshot is large and its compiled form is cached by (id, digest):
+    # decoding it on every state change would be wasted work. Only the application's row
+    # is locked.
     return (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("applicant", "bundle_version")
+        .defer("bundle_version__snapshot")
         .get(pk=application.pk)
     )
 

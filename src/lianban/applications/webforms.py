@@ -73,7 +73,9 @@ def posted_form(request: HttpRequest, plan: Plan, editable: set[str]) -> dict[st
             continue
         name = f"f-{key}"
         if f["type"] == "multichoice":
-            data[key] = request.POST.getlist(name)
+            # Unticking every box sends nothing, so the form marks that the group was there.
+            if f"{name}-present" in request.POST:
+                data[key] = request.POST.getlist(name)
         elif f["type"] == "boolean":
             if name in request.POST:
                 data[key] = request.POST.get(name)

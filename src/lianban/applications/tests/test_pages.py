@@ -182,3 +182,35 @@ def test_guide_offers_online_application_once_answered(client, restaurant, appli
     client.logout()
     html = client.get("/guide/restaurant/", {"q-area": "lt50", "q-sign": "no"}).content.decode()
     assert "登录后在线申请" in html
+
+
+def test_a_post_without_a_checkbox_group_keeps_its_answer(client, applicant):
+    """Unticking every box sends nothing; only a form that showed the group may clear it."""
+    from lianban.applications.tests.factories import publish
+    from lianban.catalog.models import ItemField, ServiceItem
+    from lianban.catalog.tests.factories import FieldFactory, restaurant_bundle
+
+    bundle = restaurant_bundle()
+    items = FieldFactory(
+        key="food_items",
+        label="经营项目",
+        type="multichoice",
+        choices=[{"key": "hot", "label": "热食"}, {"key": "cold", "label": "冷食"}],
+    )
+    ItemField.objects.create(
+        item=ServiceItem.objects.get(code="SCJGJ-001"), field=items, required=True, position=9
+    )
+    publish(bundle)
+    app = start(client)
+    client.post(
+        f"/applications/{app.pk}/save/",
+        {"f-food_items": ["hot", "cold"], "f-food_items-present": "1", "then": "save"},
+    )
+    app.refresh_from_db()
+    assert app.form_data["food_items"] == ["hot", "cold"]
+    client.post(f"/applications/{app.pk}/save/", {"f-business_area": "30", "then": "save"})
+    app.refresh_from_db()
+    assert app.form_data["food_items"] == ["hot", "cold"]
+    client.post(f"/applications/{app.pk}/save/", {"f-food_items-present": "1", "then": "save"})
+    app.refresh_from_db()
+    assert "food_items" not in app.form_data
