@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "lianban.catalog",
     "lianban.documents",
     "lianban.applications",
+    "lianban.cases",
     "lianban.portal",
     "lianban.window",
     "lianban.api",

@@ -15,7 +15,9 @@ class Application(models.Model):
         DRAFT = "draft", "草稿"
         SUBMITTED = "submitted", "已提交，待收件"
         CORRECTION = "correction", "待补正"
-        RECEIVED = "received", "已收件"
+        RECEIVED = "received", "已收件，办理中"
+        COMPLETED = "completed", "已办结"
+        ARCHIVED = "archived", "已归档"
         WITHDRAWN = "withdrawn", "已撤回"
 
     class Channel(models.TextChoices):
@@ -63,6 +65,23 @@ class Application(models.Model):
     )
     conditional = models.BooleanField("容缺受理", default=False)
     review_round = models.PositiveSmallIntegerField("审查轮次", default=1)
+    delivery_method = models.CharField(
+        "送达方式",
+        max_length=12,
+        default="together",
+        choices=[
+            ("together", "全部办结后统一领取"),
+            ("each", "各事项办结后分别领取"),
+            ("post", "邮寄送达（全部办结后）"),
+            ("self_print", "网上自助打印"),
+        ],
+    )
+    delivery_address = models.CharField("邮寄地址", max_length=200, blank=True)
+    planned_completion = models.DateField(
+        "预计办结日期", null=True, blank=True, help_text="按前后置关键路径和各时限推算。"
+    )
+    completed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    archived_at = models.DateTimeField("归档时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "一件事申请"

@@ -239,6 +239,34 @@ def material_upload(
             f"“{materials[material_code]['name']}”不在补正范围内，不能更换。",
             path=f"materials.{material_code}",
         )
+    return store_material(
+        application=application,
+        material_code=material_code,
+        stream=stream,
+        name=name,
+        actor=actor,
+        evidence=evidence_of(actor, original_seen),
+    )
+
+
+def evidence_of(actor: Any, original_seen: bool) -> str:
+    """A scan of an original the clerk has seen is level B; anything else uploaded is C."""
+    if original_seen and _is_clerk(actor):
+        return MaterialFile.Evidence.B
+    return MaterialFile.Evidence.C
+
+
+def store_material(
+    *,
+    application: Application,
+    material_code: str,
+    stream: IO[bytes],
+    name: str,
+    actor: Any,
+    evidence: str,
+) -> MaterialFile:
+    """Check a file and keep it as the next version of one material of an application, with
+    its audit event. The caller has locked the application and decided this may happen."""
     try:
         checked = check_upload(stream, name)
     except ValidationError as exc:
@@ -249,9 +277,6 @@ def material_upload(
         ]
         or 0
     ) + 1
-    evidence = (
-        MaterialFile.Evidence.B if original_seen and _is_clerk(actor) else MaterialFile.Evidence.C
-    )
     stored = MaterialFile(
         application=application,
         material_code=material_code,
@@ -581,6 +606,9 @@ def application_receive(
     application.conditional = bool(deferred)
     application.save()
     _hand_over(application, plan)
+    from lianban.cases.services import dispatch_application  # cases build on intake
+
+    dispatch_application(application=application, actor=actor)
     if deferred:
         notices.issue(
             application=application,

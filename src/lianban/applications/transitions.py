@@ -14,6 +14,8 @@ APPLICATION_TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
     "request_correction": (frozenset({S.SUBMITTED, S.DRAFT}), S.CORRECTION, "一次性告知补正"),
     "resubmit": (frozenset({S.CORRECTION}), S.SUBMITTED, "补正后重新提交"),
     "withdraw": (frozenset({S.DRAFT, S.SUBMITTED, S.CORRECTION}), S.WITHDRAWN, "撤回"),
+    "complete": (frozenset({S.RECEIVED}), S.COMPLETED, "办结"),
+    "archive": (frozenset({S.COMPLETED}), S.ARCHIVED, "归档"),
 }
 
 # Where the applicant (or the clerk at the window) may still change the form and materials;

@@ -67,7 +67,7 @@ def fill_form(page, application, overrides=None):
         elif f["type"] == "choice":
             page.select_option(selector, index=1)
         elif f["type"] in ("multichoice", "boolean"):
-            row.locator("input").first.check()
+            row.locator("input[type=checkbox], input[type=radio]").first.check()
         elif page.locator(selector).count() and not page.input_value(selector):
             page.fill(selector, SAMPLES[f["type"]])
 
@@ -153,7 +153,7 @@ def test_online_restaurant_with_one_correction(browser, live_server, catalog):
     assert application.status == Application.Status.RECEIVED
 
     me.reload()
-    assert me.locator("#application-status").inner_text() == "已收件"
+    assert me.locator("#application-status").inner_text() == "已收件，办理中"
     receipt = application.notices.get(kind=Notice.Kind.RECEIPT)
     response = me.request.get(
         live_server.url + f"/applications/{application.pk}/notices/{receipt.pk}/"
