@@ -136,7 +136,7 @@ def role_group(role: str) -> Group:
 
 @transaction.atomic
 def create_demo_accounts() -> list[User]:
-    users = []
+    users = _department_reviewers()
     for account in DEMO_ACCOUNTS:
         department = Department.objects.get(code=account.department) if account.department else None
         user, created = User.objects.get_or_create(
@@ -156,5 +156,26 @@ def create_demo_accounts() -> list[User]:
             user.groups.add(role_group(account.role))
         if account.username in DEMO_APPLICANTS:
             Applicant.objects.get_or_create(user=user, defaults=DEMO_APPLICANTS[account.username])
+        users.append(user)
+    return users
+
+
+def _department_reviewers() -> list[User]:
+    """One reviewer for every other department, ``<code>-shenpi``, so that every item case of
+    the demo has someone to work it."""
+    named = {a.department for a in DEMO_ACCOUNTS if a.role == User.Role.REVIEWER}
+    users = []
+    for department in Department.objects.filter(is_supervisor=False).exclude(code__in=named):
+        user, created = User.objects.get_or_create(
+            username=f"{department.code}-shenpi",
+            defaults={
+                "display_name": f"审批人员（{department.name}）",
+                "role": User.Role.REVIEWER,
+                "department": department,
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
         users.append(user)
     return users

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from lianban.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
 from lianban.applications.demo import create_demo_applications
+from lianban.cases.demo import create_demo_cases
 
 
 class Command(BaseCommand):
@@ -12,8 +13,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         create_demo_accounts()
         made = create_demo_applications()
-        if made:
-            self.stdout.write(f"已创建演示申请 {made} 件。")
+        cases = create_demo_cases()
+        if made or cases:
+            self.stdout.write(f"已创建演示申请 {made} 件、联办事项办件 {cases} 件。")
         self.stdout.write(f"演示账户已就绪（密码均为 {DEMO_PASSWORD}）：")
         for a in DEMO_ACCOUNTS:
             self.stdout.write(f"  {a.username:<12} {a.display_name}")
