@@ -18,14 +18,18 @@ def generate(cases: int) -> dict[str, float]:
 
     assert connection.vendor == "postgresql", "set-based generation is written for PostgreSQL"
     applications = cases // ITEMS_PER_APPLICATION
-    version = BundleVersion.objects.filter(bundle__code="restaurant",
-                                           status="published").get()
+    version = BundleVersion.objects.filter(bundle__code="restaurant", status="published").get()
     user = User.objects.create(username=f"bench-{time.time_ns()}", role="applicant")
-    applicant = Applicant.objects.create(kind="legal", name="压测商户",
-                                         credit_code="91350100M000100Y43", phone="13900000000",
-                                         user=user)
-    departments = list(Department.objects.filter(is_supervisor=False)
-                       .order_by("code").values_list("id", flat=True))
+    applicant = Applicant.objects.create(
+        kind="legal",
+        name="压测商户",
+        credit_code="91350100M000100Y43",
+        phone="13900000000",
+        user=user,
+    )
+    departments = list(
+        Department.objects.filter(is_supervisor=False).order_by("code").values_list("id", flat=True)
+    )
     timings: dict[str, float] = {}
     with transaction.atomic(), connection.cursor() as cur:
         start = time.perf_counter()
@@ -44,8 +48,15 @@ def generate(cases: int) -> dict[str, float]:
                    now() - (g %% 400) * interval '1 day', now(), now(), NULL, false, now(),
                    false, 1, 'together', ''
             FROM generate_series(1, %(n)s) AS g
-            """, {"base": base, "version": version.pk, "applicant": applicant.pk,
-                  "user": user.pk, "n": applications})
+            """,
+            {
+                "base": base,
+                "version": version.pk,
+                "applicant": applicant.pk,
+                "user": user.pk,
+                "n": applications,
+            },
+        )
         timings["applications"] = time.perf_counter() - start
         start = time.perf_counter()
         cur.execute("SELECT COALESCE(MAX(id), 0) FROM applications_applicationitem")
@@ -59,9 +70,16 @@ def generate(cases: int) -> dict[str, float]:
                    '压测事项' || (g %% 40), (%(departments)s::bigint[])[1 + g %% %(nd)s],
                    (g - 1) %% %(per)s, '[]', 5, '["business_area"]', '["id_card"]'
             FROM generate_series(1, %(n)s) AS g
-            """, {"item_base": item_base, "base": base, "per": ITEMS_PER_APPLICATION,
-                  "departments": departments, "nd": len(departments),
-                  "n": applications * ITEMS_PER_APPLICATION})
+            """,
+            {
+                "item_base": item_base,
+                "base": base,
+                "per": ITEMS_PER_APPLICATION,
+                "departments": departments,
+                "nd": len(departments),
+                "n": applications * ITEMS_PER_APPLICATION,
+            },
+        )
         timings["items"] = time.perf_counter() - start
         start = time.perf_counter()
         # Most cases are long finished; a realistic few percent are open in each state.
@@ -80,7 +98,9 @@ def generate(cases: int) -> dict[str, float]:
                         ELSE 'refused' END,
                    '', '', now(), now(), false
             FROM applications_applicationitem i WHERE i.id > %(item_base)s
-            """, {"item_base": item_base})
+            """,
+            {"item_base": item_base},
+        )
         timings["cases"] = time.perf_counter() - start
         start = time.perf_counter()
         cur.execute(
@@ -100,7 +120,9 @@ def generate(cases: int) -> dict[str, float]:
                    CASE WHEN c.status IN ('delivered', 'returned', 'refused') THEN true END
             FROM cases_itemcase c JOIN applications_applicationitem i ON i.id = c.item_id
             WHERE i.id > %(item_base)s
-            """, {"item_base": item_base})
+            """,
+            {"item_base": item_base},
+        )
         timings["clocks"] = time.perf_counter() - start
     with connection.cursor() as cur:
         start = time.perf_counter()

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "lianban.cases",
     "lianban.portal",
     "lianban.window",
+    "lianban.workbench",
     "lianban.api",
 ]
 
@@ -53,6 +54,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "lianban.urls"
+CSRF_FAILURE_VIEW = "lianban.errors.csrf_failure"
 WSGI_APPLICATION = "lianban.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "/accounts/login/"
@@ -140,7 +142,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"lianban": {"handlers": ["console"], "level": env("LIANBAN_LOG_LEVEL")}},
+    "loggers": {
+        "lianban": {"handlers": ["console"], "level": env("LIANBAN_LOG_LEVEL")},
+        # Server errors must leave a trace in production too, where DEBUG is off.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }
 
 # 一次登录: applicants may sign in with the province's unified identity (OpenID Connect, see

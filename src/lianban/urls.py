@@ -13,5 +13,11 @@ urlpatterns = [
     path("accounts/", include("lianban.accounts.urls")),
     path("applications/", include("lianban.applications.urls")),
     path("window/", include("lianban.window.urls")),
+    path("workbench/", include("lianban.workbench.urls")),
     path("", include("lianban.portal.urls")),
 ]
+
+handler400 = "lianban.errors.bad_request"
+handler403 = "lianban.errors.forbidden"
+handler404 = "lianban.errors.not_found"
+handler500 = "lianban.errors.server_error"

@@ -58,14 +58,14 @@ DEMO_APPLICANTS = {
 # top of these by the admin classes and the services.
 GROUP_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     User.Role.EDITOR: {
+        # Materials and fields are shared by every department's items: an editor may add new
+        # ones; changing an existing one is the supervisor's, as it changes other bundles too.
         "catalog": [
             "view_department",
             "view_material",
             "add_material",
-            "change_material",
             "view_field",
             "add_field",
-            "change_field",
             "view_serviceitem",
             "add_serviceitem",
             "change_serviceitem",
@@ -96,6 +96,8 @@ GROUP_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     },
     User.Role.SUPERVISOR: {
         "catalog": [
+            "change_material",
+            "change_field",
             "view_department",
             "add_department",
             "change_department",

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from lianban.accounts.models import Applicant, User
+from lianban.accounts.models import Applicant
 from lianban.common import identity
 
 
@@ -65,11 +65,6 @@ class RegisterForm(forms.Form):
                 self.add_error("credit_code", "单位申请人请填写统一社会信用代码。")
             if not data.get("legal_representative"):
                 self.add_error("legal_representative", "请填写法定代表人。")
-        identifier = (
-            data.get("id_number") if kind == Applicant.Kind.NATURAL else data.get("credit_code")
-        )
-        if identifier and User.objects.filter(username=identifier).exists():
-            self.add_error(None, "该证件号码已注册，请直接登录。")
         if data.get("password") != data.get("password2"):
             self.add_error("password2", "两次输入的密码不一致。")
         elif data.get("password"):

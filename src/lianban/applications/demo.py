@@ -38,6 +38,8 @@ def _fill(application: Application, actor: User) -> None:
         "boolean": "true",
         "phone": "13800000002",
         "email": "demo@example.cn",
+        "id_number": "410702198806150029",
+        "credit_code": "91410702MA9ABCDE1F",
     }
     data: dict[str, Any] = {}
     for f in plan.fields:

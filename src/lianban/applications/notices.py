@@ -74,7 +74,7 @@ def receipt_content(application: Application, plan: Any) -> dict[str, Any]:
 
 
 def _status_url(application: Application) -> str:
-    return f"{env('LIANBAN_SITE_URL').rstrip('/')}/applications/{application.pk}/"
+    return f"{env('LIANBAN_SITE_URL').rstrip('/')}/track/{application.receipt_number}/"
 
 
 def document_for(notice: Notice) -> Document:
@@ -92,8 +92,13 @@ def document_for(notice: Notice) -> Document:
                 "",
                 paragraphs=[
                     head,
-                    f"您提交的“{application.bundle_name}”申请材料齐全、"
-                    "符合法定形式，本窗口已予收件，并分送以下部门办理。",
+                    (
+                        f"您提交的“{application.bundle_name}”申请主要材料齐全、符合法定形式，"
+                        "部分次要材料经您书面承诺按期补交，本窗口予以容缺收件，并分送以下部门办理。"
+                        if application.conditional
+                        else f"您提交的“{application.bundle_name}”申请材料齐全、"
+                        "符合法定形式，本窗口已予收件，并分送以下部门办理。"
+                    ),
                 ],
             ),
             Section(
@@ -120,7 +125,14 @@ def document_for(notice: Notice) -> Document:
                 table=Table(
                     ("序号", "事项名称", "办理部门", "承诺时限"),
                     [
-                        (str(n), i["name"], i["department"], f"{i['promised_limit_days']}个工作日")
+                        (
+                            str(n),
+                            i["name"],
+                            i["department"],
+                            f"{i['promised_limit_days']}个工作日"
+                            if i["promised_limit_days"]
+                            else "即办",
+                        )
                         for n, i in enumerate(c["items"], start=1)
                     ],
                 ),

@@ -64,8 +64,11 @@ def visible_to(user: User, qs: QuerySet[Application] | None = None) -> QuerySet[
     """Applications a person may see: an applicant their own; window clerks and the
     supervisor all; nobody else any (departments see item cases, not applications)."""
     qs = qs if qs is not None else Application.objects.all()
-    if user.is_supervisor or user.role == User.Role.CLERK:
+    if user.is_supervisor:
         return qs
+    if user.role == User.Role.CLERK:
+        # An online draft is the applicant's own until it is submitted.
+        return qs.exclude(channel=Application.Channel.ONLINE, status=Application.Status.DRAFT)
     if user.role == User.Role.APPLICANT:
         return qs.filter(applicant__user=user)
     return qs.none()

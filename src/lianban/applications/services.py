@@ -44,6 +44,7 @@ from lianban.catalog.planner import PlanError, make_plan
 from lianban.catalog.selectors import definition_of, published_version
 from lianban.common.errors import DomainError, NotAllowed, TransitionError
 from lianban.common.identity import mask_credit_code, mask_phone, mask_resident_id
+from lianban.common.text import clean_text
 from lianban.notifications.services import notify_applicant
 from lianban.workdays.selectors import add_workdays
 
@@ -59,8 +60,12 @@ def _is_clerk(actor: Any) -> bool:
 
 
 def _check_actor(application: Application, actor: Any) -> None:
+    """Who may fill and change an application: the applicant, online; the clerk, for an
+    application taken at the window. A clerk never edits an online applicant's data."""
     if _is_clerk(actor):
-        return
+        if application.channel == Application.Channel.WINDOW:
+            return
+        raise NotAllowed("网上申请由申请人本人填写和修改，窗口人员只能审查。")
     owner = application.applicant.user_id
     if owner is None or owner != getattr(actor, "pk", None):
         raise NotAllowed("无权办理该申请。")
@@ -137,21 +142,20 @@ def application_start(
 
 
 def _prefill(plan: Any, applicant: Applicant) -> dict[str, Any]:
-    """What the platform already knows of the applicant, so it is not typed again."""
+    """What the platform already knows of the applicant, so it is not typed again — by the
+    canonical field's key, never by its type: a form also asks for other people's identity
+    numbers (a child's, a spouse's, a seller's) that must not be filled with the applicant's."""
     known = {
-        "id_number": applicant.id_number,
+        "applicant_name": applicant.name,
+        "applicant_id_number": applicant.id_number,
+        "applicant_phone": applicant.phone,
+        "enterprise_name": applicant.name if applicant.kind == Applicant.Kind.LEGAL else "",
         "credit_code": applicant.credit_code,
-        "phone": applicant.phone,
+        "legal_rep_name": applicant.legal_representative,
+        "legal_rep_id_number": applicant.legal_representative_id,
     }
-    data: dict[str, Any] = {}
-    for field in plan.fields:
-        if field["type"] in known and known[field["type"]]:
-            data[field["key"]] = known[field["type"]]
-        elif field["key"] in {"applicant_name", "enterprise_name"}:
-            data[field["key"]] = applicant.name
-        elif field["key"] == "legal_representative" and applicant.legal_representative:
-            data[field["key"]] = applicant.legal_representative
-    return data
+    keys = {f["key"] for f in plan.fields}
+    return {key: value for key, value in known.items() if key in keys and value}
 
 
 @transaction.atomic
@@ -293,6 +297,10 @@ def store_material(
         f"{application.pk}-{material_code}-v{version}.{checked.kind}", File(stream), save=False
     )
     stored.save()
+    # A verdict was about the file reviewed, not whatever comes after it.
+    MaterialReview.objects.filter(
+        application=application, round=application.review_round, material_code=material_code
+    ).delete()
     record_event(
         actor=actor,
         verb="application.material_uploaded",
@@ -389,6 +397,7 @@ def material_review(
         raise DomainError("本申请不需要这份材料。", path="material")
     if verdict not in MaterialReview.Verdict.values or verdict == MaterialReview.Verdict.DEFERRED:
         raise DomainError("审查结论无效。", path="verdict")
+    reason = clean_text(reason, max_length=300, path="reason", label="理由", required=False)
     if verdict == MaterialReview.Verdict.IRREGULAR and not reason.strip():
         raise DomainError("材料不符合要求时必须写明理由。", path="reason")
     if verdict == MaterialReview.Verdict.ACCEPTED and material_code not in current_files(
@@ -469,6 +478,7 @@ def application_request_correction(
         raise DomainError(
             "请先审查全部材料，补正告知须一次性列明所有问题。尚未审查：" + "、".join(unreviewed)
         )
+    _check_later_notice(application, to_fix, field_fixes)
     if application.receipt_number is None:
         application.receipt_number = numbers.next_receipt_number(_today())
         application.submitted_at = timezone.now()
@@ -498,6 +508,59 @@ def application_request_correction(
         link=f"/applications/{application.pk}/",
     )
     return notice
+
+
+def _check_later_notice(
+    application: Application, materials: list[dict[str, Any]], fields: list[dict[str, Any]]
+) -> None:
+    """一次性告知: everything to correct is listed in the first notice. A later notice may
+    only list what that notice asked for and is still not right (or a file handed in since),
+    never something the window could have seen the first time."""
+    previous = (
+        application.notices.filter(kind=Notice.Kind.CORRECTION).order_by("-issued_at").first()
+    )
+    if previous is None:
+        return
+    asked = {m["code"] for m in previous.content.get("materials", [])}
+    changed = set(
+        application.material_files.filter(uploaded_at__gt=previous.issued_at).values_list(
+            "material_code", flat=True
+        )
+    )
+    asked_fields = {f["key"] for f in previous.content.get("fields", [])}
+    new = [m["name"] for m in materials if m["code"] not in asked | changed]
+    new += [f["label"] for f in fields if f["key"] not in asked_fields]
+    if new:
+        raise DomainError(
+            "补正告知须一次性列明全部问题：再次告知只能针对上次告知中仍未补正到位的内容，"
+            f"不能新增“{'、'.join(new)}”。"
+        )
+
+
+def _carry_forward_verdicts(application: Application, notice: Notice) -> None:
+    """After a correction the window reviews only what changed: a material accepted in the
+    last round and not handed in again keeps its verdict."""
+    previous_round = application.review_round - 1
+    changed = set(
+        application.material_files.filter(uploaded_at__gt=notice.issued_at).values_list(
+            "material_code", flat=True
+        )
+    )
+    for review in application.reviews.filter(
+        round=previous_round, verdict=MaterialReview.Verdict.ACCEPTED
+    ):
+        if review.material_code in changed:
+            continue
+        MaterialReview.objects.update_or_create(
+            application=application,
+            round=application.review_round,
+            material_code=review.material_code,
+            defaults={
+                "verdict": MaterialReview.Verdict.ACCEPTED,
+                "reason": "沿用上一轮审查结论（材料未更换）",
+                "reviewed_by": review.reviewed_by,
+            },
+        )
 
 
 @transaction.atomic
@@ -530,6 +593,7 @@ def application_resubmit(*, application: Application, actor: Any) -> Application
     application.save()
     notice.resolved_at = timezone.now()
     notice.save(update_fields=["resolved_at"])
+    _carry_forward_verdicts(application, notice)
     record_event(
         actor=actor,
         verb="application.resubmitted",

@@ -16,9 +16,13 @@ GENESIS = "0" * 64
 
 
 def actor_label(actor: Any) -> str:
+    """Who acted, as the trail records it. An applicant's user name is an identity number,
+    which the trail must not spread: it is masked, and the user's id identifies them."""
     if actor is None:
         return "system"
-    return f"user:{actor.pk}:{actor.get_username()}"
+    from lianban.common.identity import mask_identifier
+
+    return f"user:{actor.pk}:{mask_identifier(actor.get_username())}"
 
 
 def entry_hash(

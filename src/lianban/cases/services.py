@@ -32,6 +32,7 @@ from lianban.cases.models import (
 )
 from lianban.cases.transitions import TERMINAL, target_status
 from lianban.common.errors import DomainError, NotAllowed, TransitionError
+from lianban.common.text import clean_text
 from lianban.notifications.services import notify_applicant
 from lianban.workdays.selectors import add_workdays
 
@@ -224,8 +225,7 @@ def case_request_supplement(
     when the supplement arrives."""
     case = _lock(case, expected_status)
     _check_reviewer(case, actor)
-    if not reason.strip():
-        raise DomainError("请写明需要补正的内容。", path="reason")
+    reason = clean_text(reason, max_length=500, path="reason", label="需要补正的内容")
     unknown = [c for c in material_codes if c not in case.item.material_codes]
     if unknown or not material_codes:
         raise DomainError("请从本事项的材料中选择需要补正的材料。", path="material_codes")
@@ -307,6 +307,7 @@ def case_suspend(
     """Stop the decision clock for 检验、检测、检疫、鉴定、专家评审 or 听证."""
     case = _lock(case, expected_status)
     _check_reviewer(case, actor)
+    reason = clean_text(reason, max_length=300, path="reason", label="中止计时的具体事由")
     if kind not in Suspension.Kind.values:
         raise DomainError("中止计时只适用于检验、检测、检疫、鉴定、专家评审、听证。", path="kind")
     if not reason.strip():
@@ -364,6 +365,8 @@ def case_extend(
     target_status(case, "extend")
     if case.extended:
         raise TransitionError(f"“{case.item_name}”已延期一次，不能再次延期。")
+    approver = clean_text(approver, max_length=64, path="approver", label="批准人", required=False)
+    reason = clean_text(reason, max_length=300, path="reason", label="延期理由", required=False)
     errors = []
     if not 1 <= days <= MAX_EXTENSION_DAYS:
         errors.append({"path": "days", "message": f"延长期限应为1至{MAX_EXTENSION_DAYS}个工作日。"})
@@ -455,8 +458,18 @@ def case_return_result(
 
     stored = []
     for n, d in enumerate(documents):
-        if d.get("kind") not in ResultDocument.Kind.values or not str(d.get("title", "")).strip():
-            raise DomainError("请填写结果的类型和名称。", path=f"documents[{n}]")
+        if d.get("kind") not in ResultDocument.Kind.values:
+            raise DomainError("请选择结果的类型。", path=f"documents[{n}].kind")
+        d["title"] = clean_text(
+            d.get("title"), max_length=200, path=f"documents[{n}].title", label="结果名称"
+        )
+        d["number"] = clean_text(
+            d.get("number"),
+            max_length=64,
+            path=f"documents[{n}].number",
+            label="文号",
+            required=False,
+        )
         try:
             checked = check_upload(d["stream"], d["name"])
         except ValidationError as exc:
@@ -511,6 +524,9 @@ def application_choose_delivery(
         raise NotAllowed("无权更改送达方式。")
     if method not in Delivery.Method.values:
         raise DomainError("请选择送达方式。", path="delivery_method")
+    address = clean_text(
+        address, max_length=200, path="delivery_address", label="邮寄地址", required=False
+    )
     if method == Delivery.Method.POST and len(address.strip()) < 6:
         raise DomainError("邮寄送达请填写完整的收件地址。", path="delivery_address")
     if application.status not in {
@@ -519,7 +535,9 @@ def application_choose_delivery(
         Application.Status.CORRECTION,
         Application.Status.RECEIVED,
     }:
-        raise TransitionError("申请已办结，不能再更改送达方式。")
+        raise TransitionError(
+            f"申请当前为“{application.get_status_display()}”，不能再更改送达方式。"
+        )
     if (
         Delivery.objects.filter(application=application).exists()
         and method != application.delivery_method
@@ -543,7 +561,8 @@ def deliverable(application: Application) -> list[ItemCase]:
     each as it returns, or all together (post included) once no case is still open."""
     cases = list(application.cases.all())
     ready = [c for c in cases if c.status == S.RETURNED]
-    if application.delivery_method == Delivery.Method.EACH:
+    # Each as it is done, also online: an electronic result can be printed when it arrives.
+    if application.delivery_method in {Delivery.Method.EACH, Delivery.Method.SELF_PRINT}:
         return ready
     pending = [c for c in cases if c.status not in TERMINAL and c.status != S.RETURNED]
     return [] if pending else ready
@@ -564,6 +583,12 @@ def application_deliver(
             raise NotAllowed("网上自助打印由申请人本人下载。")
     elif getattr(actor, "role", None) != User.Role.CLERK:
         raise NotAllowed("只有窗口人员可以登记送达。")
+    recipient = clean_text(
+        recipient, max_length=64, path="recipient", label="领取人", required=False
+    )
+    tracking_number = clean_text(
+        tracking_number, max_length=40, path="tracking_number", label="邮件号", required=False
+    )
     cases = [_lock(c) for c in deliverable(application)]
     if not cases:
         raise TransitionError("目前没有可以送达的办理结果（统一送达、邮寄须待全部事项办结）。")

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -65,7 +66,17 @@ class DepartmentScopedAdmin(admin.ModelAdmin):
         # An editor can only give new objects to their own department.
         if db_field.remote_field.model is Department and not _is_supervisor(request):
             kwargs["queryset"] = Department.objects.filter(pk=_department_id(request) or 0)
+        if db_field.remote_field.model is Bundle and not _is_supervisor(request):
+            kwargs["queryset"] = Bundle.objects.filter(
+                lead_department_id=_department_id(request) or 0
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # A new object, too, must belong to the editor's own department.
+        if not self._own(request, obj):
+            raise PermissionDenied("只能编辑本部门的事项和一件事。")
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Department)

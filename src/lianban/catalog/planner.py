@@ -251,6 +251,9 @@ def make_plan(definition: Definition, raw_answers: Any, *, partial: bool = False
             else:
                 pending.append(q)
     if not partial:
+        # A question whose answer was refused above is not also reported as unanswered.
+        refused = {e["path"] for e in errors}
+        pending = [q for q in pending if f"answers.{q.key}" not in refused]
         errors.extend(
             {"path": f"answers.{q.key}", "message": f"请回答问题“{q.text}”。"} for q in pending
         )

@@ -97,7 +97,7 @@ def validate_phone(value: str) -> str:
     phone = re.sub(r"[\s\-]", "", str(value or ""))
     phone = phone.removeprefix("+86")
     if not _PHONE.match(phone):
-        raise ValidationError("手机号码应为以1开头的11位数字。", code="phone")
+        raise ValidationError("手机号码应为11位数字，以13至19开头。", code="phone")
     return phone
 
 
@@ -119,3 +119,12 @@ def _mask_middle(value: str) -> str:
         return "*" * len(value)
     keep = max(1, len(value) // 4)
     return value[:keep] + "*" * (len(value) - 2 * keep) + value[-keep:]
+
+
+def mask_identifier(value: str) -> str:
+    """Mask ``value`` if it is a resident ID or a credit code (e.g. a user name), else keep."""
+    if re.fullmatch(r"[0-9]{17}[0-9Xx]", value):
+        return mask_resident_id(value.upper())
+    if re.fullmatch(r"[0-9A-Z]{18}", value):
+        return mask_credit_code(value)
+    return value

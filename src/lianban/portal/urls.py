@@ -9,4 +9,6 @@ urlpatterns = [
     path("guide/<slug:code>/", views.guide, name="guide"),
     path("guide/<slug:code>/notice/", views.notice, name="notice"),
     path("prefs/text-size/", views.text_size, name="text_size"),
+    path("track/", views.track, name="track"),
+    path("track/<str:number>/", views.track, name="track_number"),
 ]

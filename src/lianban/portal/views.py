@@ -8,7 +8,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from lianban.catalog.models import Bundle
 from lianban.catalog.planner import Definition, Plan, PlanError, make_plan
@@ -152,3 +152,46 @@ def text_size(request: HttpRequest) -> HttpResponse:
     else:
         response.delete_cookie(TEXT_SIZE_COOKIE)
     return response
+
+
+# ---- Public progress lookup -----------------------------------------------------------
+
+TRACK_ATTEMPTS = 10  # wrong phone endings per receipt number per hour
+
+
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest, number: str = "") -> HttpResponse:
+    """Anyone with a receipt number and the last four digits of the applicant's phone sees
+    where the application stands — no name, no identity number, no documents. This is where
+    the QR code on every notice leads, also for those served at the window without an
+    account."""
+    from django.core.cache import cache
+
+    from lianban.applications.models import Application
+
+    number = (request.POST.get("number") or number or request.GET.get("number", "")).strip()
+    context: dict[str, Any] = {"number": number, "error": ""}
+    if request.method == "POST":
+        tail = request.POST.get("phone_tail", "").strip()
+        key = f"track-fail:{number}"
+        if (cache.get(key) or 0) >= TRACK_ATTEMPTS:
+            context["error"] = "尝试次数过多，请一小时后再试，或到综合窗口查询。"
+        else:
+            application = (
+                Application.objects.filter(receipt_number=number)
+                .select_related("applicant")
+                .first()
+            )
+            if (
+                application is None
+                or len(tail) != 4
+                or not application.applicant.phone.endswith(tail)
+            ):
+                cache.set(key, (cache.get(key) or 0) + 1, 3600)
+                context["error"] = "收件编号或手机号码后四位不正确。"
+            else:
+                context["application"] = application
+                context["cases"] = list(
+                    application.cases.select_related("department").order_by("item__position")
+                )
+    return render(request, "portal/track.html", context)

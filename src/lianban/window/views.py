@@ -1,10 +1,11 @@
 """The window clerk's workbench (综合窗口): the intake queue, taking a walk-in application,
 and the review of one application — the merged form, the materials with a verdict each, and
-the end of intake: receipt, one-time correction notice or 容缺 acceptance.
+the end of intake: receipt, one-time correction notice or 容缺 acceptance; once received, the
+progress of its item cases, their results, and the delivery (送达) to the applicant.
 
-Views only read the request, call one service of :mod:`lianban.applications.services` and
-show the result; a :class:`DomainError` is shown next to the field or material it names,
-with everything the clerk typed kept."""
+Views only read the request, call one service of :mod:`lianban.applications.services` (or,
+for delivery, :mod:`lianban.cases.services`) and show the result; a :class:`DomainError` is
+shown next to the field or material it names, with everything the clerk typed kept."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import OuterRef, Subquery
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +27,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from lianban.accounts.models import Applicant, User
 from lianban.accounts.services import applicant_for_walk_in
 from lianban.applications import formdata, selectors, services, webforms
+from lianban.applications.applicant_views import (
+    DELIVERY_CHOICE_OPEN,
+    case_rows,
+    check_delivery_text,
+    delivery_values,
+    open_cases,
+    serve_result,
+    with_cases,
+)
 from lianban.applications.models import Application, MaterialReview, Notice
+from lianban.cases import services as case_services
+from lianban.cases.models import Delivery, ItemCase, ResultDocument
 from lianban.catalog.models import Bundle
 from lianban.catalog.planner import Definition, Plan, PlanError, make_plan
 from lianban.catalog.selectors import definition_of, published_definitions, published_version
@@ -40,7 +54,7 @@ VERDICTS = [
     (MaterialReview.Verdict.IRREGULAR, "不符合要求"),
 ]
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def clerk_required(view: View) -> View:
@@ -48,7 +62,7 @@ def clerk_required(view: View) -> View:
     who is not signed in is sent to the sign-in page."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
@@ -82,9 +96,36 @@ def queue(request: HttpRequest) -> HttpResponse:
             "drafts": selectors.window_drafts(request.user),  # type: ignore[arg-type]
             "correcting": selectors.in_correction(),
             "received": selectors.received_on(today),
+            "delivering": _awaiting_delivery(),
             "today": today,
         },
     )
+
+
+def _awaiting_delivery() -> list[dict[str, Any]]:
+    """结果待送达: received applications with a result back at the window that may be
+    handed over now by the applicant's chosen method, longest waiting first. One query finds
+    those with a returned case, one more loads their cases; ``deliverable()`` then decides
+    on the loaded cases."""
+    first_returned = (
+        ItemCase.objects.filter(application=OuterRef("pk"), status=ItemCase.Status.RETURNED)
+        .order_by("returned_at")
+        .values("returned_at")[:1]
+    )
+    candidates = (
+        Application.objects.filter(status=S.RECEIVED)
+        .annotate(result_since=Subquery(first_returned))
+        .filter(result_since__isnull=False)
+        .select_related("applicant", "bundle_version")
+        .prefetch_related("cases")
+        .order_by("result_since", "pk")
+    )
+    rows = []
+    for a in candidates:
+        ready = case_services.deliverable(a)
+        if ready:
+            rows.append({"a": a, "ready": ready, "since": a.result_since})
+    return rows
 
 
 # Taking a walk-in application.
@@ -377,6 +418,9 @@ def _review_context(
     )
     reviews = _reviews(application)
     reviewing = _reviewing(application)
+    with_cases(application)
+    deliveries = list(application.deliveries.all())
+    ready = case_services.deliverable(application) if application.status == S.RECEIVED else []
     return {
         "application": application,
         "applicant": application.applicant,
@@ -412,9 +456,37 @@ def _review_context(
         "correction": selectors.open_correction(application),
         "notices": application.notices.all(),
         "commitments": application.commitments.all(),
+        "case_progress": case_rows(application, today),
+        "finished": application.status in {S.COMPLETED, S.ARCHIVED},
+        "deliveries": deliveries,
+        "deliverable": ready,
+        "can_deliver": bool(ready) and application.delivery_method != Delivery.Method.SELF_PRINT,
+        "delivery_note": _delivery_note(application, ready),
+        "delivery_methods": Delivery.Method.choices,
+        "delivery": delivery_values(application, posted.get("delivery"), emap),
+        "can_choose_delivery": application.status in DELIVERY_CHOICE_OPEN and not deliveries,
         "problem": exc.message if exc else "",
         "problems": [e["message"] for e in errors if exc is None or e["message"] != exc.message],
     }
+
+
+def _delivery_note(application: Application, ready: list[ItemCase]) -> str:
+    """Why the window cannot hand results over now, in the clerk's words."""
+    method = application.delivery_method
+    label = application.get_delivery_method_display()
+    if application.status in {S.COMPLETED, S.ARCHIVED}:
+        return "全部办理结果已送达，申请已办结归档。"
+    if application.status != S.RECEIVED:
+        return ""
+    if method == Delivery.Method.SELF_PRINT:
+        return "申请人选择网上自助打印：由申请人本人在网上下载，首次下载即视为送达，窗口无需登记。"
+    if ready:
+        return ""
+    pending = open_cases(application)
+    if method in {Delivery.Method.TOGETHER, Delivery.Method.POST} and pending:
+        names = "、".join(f"{c.item_name}（{c.get_status_display()}）" for c in pending)
+        return f"申请人选择“{label}”，须待全部事项办结后统一送达。尚未办结：{names}。"
+    return "暂无已送回窗口、可以送达的办理结果。"
 
 
 def _review_page(request: HttpRequest, application: Application, **kwargs: Any) -> HttpResponse:
@@ -670,3 +742,67 @@ def notice(request: HttpRequest, pk: int, notice_id: int) -> HttpResponse:
     application = _application(request, pk)
     n = get_object_or_404(Notice, pk=notice_id, application=application)
     return render(request, "window/notice.html", {"application": application, "notice": n})
+
+
+# Results and delivery (送达).
+
+
+@clerk_required
+@require_GET
+def result(request: HttpRequest, pk: int, doc_id: int) -> FileResponse:
+    """A result document returned to the window, as a download."""
+    application = _application(request, pk)
+    doc = get_object_or_404(ResultDocument, pk=doc_id, case__application=application)
+    return serve_result(doc)
+
+
+@clerk_required
+@require_POST
+def choose_delivery(request: HttpRequest, pk: int) -> HttpResponse:
+    """The applicant, at the counter, changes how the results are to be received."""
+    application = _application(request, pk)
+    posted = {
+        "method": request.POST.get("delivery_method", ""),
+        "address": request.POST.get("delivery_address", ""),
+    }
+    try:
+        check_delivery_text({"delivery_address": posted["address"]})
+        application = case_services.application_choose_delivery(
+            application=application,
+            method=posted["method"],
+            address=posted["address"],
+            actor=request.user,
+        )
+    except DomainError as exc:
+        application.refresh_from_db()
+        return _review_page(request, application, exc=exc, posted={"delivery": posted})
+    messages.success(request, f"送达方式已改为“{application.get_delivery_method_display()}”。")
+    return _back(application, "delivery")
+
+
+@clerk_required
+@require_POST
+def deliver(request: HttpRequest, pk: int) -> HttpResponse:
+    """登记送达: the results deliverable now were handed over at the counter (recipient) or
+    posted (tracking number)."""
+    application = _application(request, pk)
+    posted = {
+        "recipient": request.POST.get("recipient", ""),
+        "tracking_number": request.POST.get("tracking_number", ""),
+    }
+    try:
+        check_delivery_text(posted)
+        delivery = case_services.application_deliver(
+            application=application,
+            actor=request.user,
+            recipient=posted["recipient"],
+            tracking_number=posted["tracking_number"],
+        )
+    except DomainError as exc:
+        application.refresh_from_db()
+        return _review_page(request, application, exc=exc, posted={"delivery": posted})
+    application.refresh_from_db()
+    names = "、".join(c.item_name for c in delivery.cases.all())
+    done = "，全部事项已办结，申请已归档" if application.status == S.ARCHIVED else ""
+    messages.success(request, f"已登记送达：{names}{done}。")
+    return _back(application, "delivery")

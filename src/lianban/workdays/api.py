@@ -11,6 +11,15 @@ from lianban.workdays import calendar, selectors
 router = Router(tags=["工作日"])
 
 
+EARLIEST = dt.date(1949, 10, 1)
+LATEST = dt.date(2199, 12, 31)
+
+
+def _in_range(day: dt.date, path: str) -> None:
+    if not EARLIEST <= day <= LATEST:
+        raise DomainError(f"日期应在{EARLIEST:%Y-%m-%d}至{LATEST:%Y-%m-%d}之间。", path=path)
+
+
 class AddIn(Schema):
     start: dt.date = Field(description="起算日（当日不计入）")
     days: int = Field(ge=0, le=calendar.MAX_DAYS, description="工作日数")
@@ -35,6 +44,7 @@ class CountOut(Schema):
 
 @router.get("/add", response={200: AddOut, 400: ErrorOut}, summary="起算日加 N 个工作日")
 def add(request: HttpRequest, params: Query[AddIn]) -> AddOut:
+    _in_range(params.start, "start")
     result = selectors.add_workdays(params.start, params.days)
     return AddOut(date=result.date, provisional=result.provisional)
 
@@ -45,6 +55,10 @@ def add(request: HttpRequest, params: Query[AddIn]) -> AddOut:
     summary="两日期之间的工作日数（起算日不计入，截止日计入）",
 )
 def count(request: HttpRequest, params: Query[CountIn]) -> CountOut:
+    _in_range(params.start, "start")
+    _in_range(params.end, "end")
+    if (params.end - params.start).days > 2 * calendar.MAX_DAYS:
+        raise DomainError("日期区间过长。", path="end")
     if params.end < params.start:
         raise DomainError("截止日不能早于起算日。", path="end")
     result = selectors.count_workdays(params.start, params.end)

@@ -393,3 +393,89 @@ def test_only_a_clerk_takes_walk_in_applications(restaurant, applicant):
         start(
             ApplicantFactory(walk_in=True), channel=Application.Channel.WINDOW, actor=applicant.user
         )
+
+
+def test_prefill_uses_only_the_applicants_own_fields(restaurant):
+    from lianban.catalog.models import Field, ItemField, ServiceItem
+    from lianban.catalog.tests.factories import FieldFactory, restaurant_bundle  # noqa: F401
+
+    person = ApplicantFactory(person=True)
+    spouse = FieldFactory(key="spouse_id_number", label="配偶身份证号码", type=Field.Type.ID_NUMBER)
+    own = FieldFactory(
+        key="applicant_id_number", label="申请人身份证号码", type=Field.Type.ID_NUMBER
+    )
+    item = ServiceItem.objects.get(code="SCJGJ-001")
+    ItemField.objects.create(item=item, field=spouse, position=8)
+    ItemField.objects.create(item=item, field=own, position=9)
+    from lianban.applications.tests.factories import publish
+    from lianban.catalog.models import Bundle
+
+    publish(Bundle.objects.get(code="restaurant"))
+    # The restaurant is for legal persons; start it as the window would for this test's sake.
+    person.kind = "legal"
+    person.save()
+    app = services.application_start(
+        bundle_code="restaurant",
+        answers=BIG,
+        applicant=person,
+        channel=Application.Channel.ONLINE,
+        actor=person.user,
+    )
+    assert app.form_data["applicant_id_number"] == person.id_number
+    assert "spouse_id_number" not in app.form_data
+
+
+def test_a_later_notice_cannot_list_what_the_first_one_missed(restaurant, applicant, window):
+    app = start(applicant)
+    fill(app, applicant.user)
+    app = services.application_submit(application=app, actor=applicant.user)
+    for code in ("id_card", "floor_plan", "sign_design"):
+        services.material_review(
+            application=app, material_code=code, verdict="accepted", actor=window
+        )
+    services.material_review(
+        application=app, material_code="lease", verdict="irregular", reason="未盖章", actor=window
+    )
+    services.application_request_correction(application=app, actor=window)
+    services.material_upload(
+        application=app, material_code="lease", stream=pdf(), name="lease.pdf", actor=applicant.user
+    )
+    app = services.application_resubmit(application=app, actor=applicant.user)
+    # Unchanged materials keep their verdict; only the new lease needs a look.
+    carried = dict(app.reviews.filter(round=2).values_list("material_code", "verdict"))
+    assert carried == {"id_card": "accepted", "floor_plan": "accepted", "sign_design": "accepted"}
+    services.material_review(
+        application=app,
+        material_code="floor_plan",
+        verdict="irregular",
+        reason="看漏了",
+        actor=window,
+    )
+    services.material_review(
+        application=app, material_code="lease", verdict="accepted", actor=window
+    )
+    with pytest.raises(DomainError) as exc:
+        services.application_request_correction(application=app, actor=window)
+    assert "不能新增" in exc.value.message
+    app.refresh_from_db()
+    assert app.status == Application.Status.SUBMITTED
+
+
+def test_a_new_file_clears_the_verdict_on_the_old_one(restaurant, window):
+    person = ApplicantFactory(walk_in=True)
+    app = start(person, channel=Application.Channel.WINDOW, actor=window)
+    services.material_upload(
+        application=app,
+        material_code="id_card",
+        stream=pdf(),
+        name="a.pdf",
+        actor=window,
+        original_seen=True,
+    )
+    services.material_review(
+        application=app, material_code="id_card", verdict="accepted", actor=window
+    )
+    services.material_upload(
+        application=app, material_code="id_card", stream=pdf(), name="b.pdf", actor=window
+    )
+    assert not app.reviews.filter(material_code="id_card").exists()

@@ -214,3 +214,54 @@ def test_a_post_without_a_checkbox_group_keeps_its_answer(client, applicant):
     client.post(f"/applications/{app.pk}/save/", {"f-food_items-present": "1", "then": "save"})
     app.refresh_from_db()
     assert "food_items" not in app.form_data
+
+
+def test_registration_cannot_take_over_an_applicant_served_at_the_window(client):
+    from lianban.applications.tests.factories import resident_id
+
+    known = ApplicantFactory(person=True, walk_in=True, phone="13700000001")
+    response = client.post(
+        "/accounts/register/",
+        {
+            "kind": "natural",
+            "name": "冒名者",
+            "id_number": known.id_number,
+            "phone": "13912345678",
+            "password": "yi-jian-shi-2026",
+            "password2": "yi-jian-shi-2026",
+        },
+    )
+    assert response.status_code == 400
+    assert "统一身份认证" in response.content.decode()
+    known.refresh_from_db()
+    assert known.user is None and known.phone == "13700000001"
+    assert resident_id(1)  # the factory's numbers are valid ones
+
+
+def test_registration_ignores_a_foreign_next(client):
+    response = client.post(
+        "/accounts/register/?next=https://evil.example/",
+        {
+            "kind": "natural",
+            "name": "王小明",
+            "id_number": "11010519491231002X",
+            "phone": "13912345678",
+            "password": "yi-jian-shi-2026",
+            "password2": "yi-jian-shi-2026",
+        },
+    )
+    assert response["Location"] == "/applications/"
+
+
+def test_a_clerk_cannot_edit_or_withdraw_an_online_application(client, restaurant, applicant):
+    from lianban.applications.tests.factories import clerk
+
+    app = start(client)
+    client.force_login(clerk())
+    # An online draft is the applicant's own: not even visible to the window.
+    assert client.post(f"/applications/{app.pk}/save/", {"f-business_area": "1"}).status_code == 404
+    with pytest.raises(Exception) as exc:
+        services.application_withdraw(application=app, actor=User.objects.get(role="clerk"))
+    assert "网上申请由申请人本人" in str(exc.value)
+    app.refresh_from_db()
+    assert app.status == Application.Status.DRAFT

@@ -79,3 +79,16 @@ def test_reviewer_and_applicant_cannot_enter_the_admin(client, accounts):
         response = client.get("/admin/catalog/bundle/")
         assert response.status_code == 302
         assert "/admin/login/" in response["Location"]
+
+
+def test_editor_cannot_change_shared_fields_or_other_departments_situations(client, accounts):
+    from lianban.catalog.models import Field
+
+    client.force_login(accounts["scjg-bianji"])
+    field = Field.objects.get(key="applicant_id_number")
+    assert 'name="_save"' not in client.get(change_url(field)).content.decode()
+    page = client.get("/admin/catalog/situation/add/").content.decode()
+    restaurant = Bundle.objects.get(code="restaurant")
+    birth = Bundle.objects.get(code="birth")
+    assert f'value="{restaurant.pk}"' in page
+    assert f'value="{birth.pk}"' not in page

@@ -108,3 +108,28 @@ def test_guide_page_query_count_is_small(client, restaurant, django_assert_max_n
     client.get("/guide/restaurant/")  # warm the definition cache
     with django_assert_max_num_queries(2):
         client.get("/guide/restaurant/", {"q-area": "ge100", "q-sign": "no"})
+
+
+def test_progress_lookup_by_receipt_number_and_phone_tail(client):
+    from lianban.applications.tests.factories import published_restaurant
+    from lianban.cases.tests.factories import received_restaurant
+
+    published_restaurant()
+    app = received_restaurant()
+    url = f"/track/{app.receipt_number}/"
+    page = client.get(url).content.decode()
+    assert "手机号码后四位" in page and app.receipt_number in page
+    wrong = client.post(url, {"number": app.receipt_number, "phone_tail": "0000"})
+    assert "不正确" in wrong.content.decode()
+    right = client.post(
+        url, {"number": app.receipt_number, "phone_tail": app.applicant.phone[-4:]}
+    ).content.decode()
+    assert "营业执照登记" in right and "待受理" in right
+    assert app.applicant.credit_code not in right and app.applicant.name not in right
+
+
+def test_progress_lookup_stops_guessing(client, restaurant):
+    for _ in range(10):
+        client.post("/track/", {"number": "20261127-0001-9", "phone_tail": "1234"})
+    response = client.post("/track/", {"number": "20261127-0001-9", "phone_tail": "5678"})
+    assert "尝试次数过多" in response.content.decode()

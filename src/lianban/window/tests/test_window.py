@@ -376,7 +376,7 @@ def test_bad_identity_numbers_are_refused_and_everything_typed_is_kept(client, r
     html = response.content.decode()
     assert "不允许的字符" in html
     assert "请填写法定代表人" in html
-    assert "手机号码应为以1开头的11位数字" in html
+    assert "手机号码应为11位数字" in html
     assert "请回答问题“是否设置门头招牌？”" in html
     assert 'value="lt50" checked' in html and 'value="1391234"' in html
     assert not Applicant.objects.exists()
