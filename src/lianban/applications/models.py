@@ -191,8 +191,14 @@ class Notice(models.Model):
         RECEIPT = "receipt", "收件回执"
         CORRECTION = "correction", "补正告知书"
         COMMITMENT = "commitment", "容缺受理承诺书"
+        ACCEPTANCE = "acceptance", "受理通知书"
+        REFUSAL = "refusal", "不予受理通知书"
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="notices")
+    # Acceptance and refusal notices are a department's, about one item case.
+    case = models.ForeignKey(
+        "cases.ItemCase", null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
+    )
     kind = models.CharField("类型", max_length=12, choices=Kind.choices)
     number = models.CharField("文书编号", max_length=32, unique=True)
     content = models.JSONField("内容")

@@ -12,15 +12,24 @@ from lianban.applications.selectors import current_files
 from lianban.conf import env
 from lianban.documents.render import Document, Section, Table, chinese_date, render_pdf
 
-PREFIX = {Notice.Kind.RECEIPT: "SJ", Notice.Kind.CORRECTION: "BZ", Notice.Kind.COMMITMENT: "RQ"}
+PREFIX = {
+    Notice.Kind.RECEIPT: "SJ",
+    Notice.Kind.CORRECTION: "BZ",
+    Notice.Kind.COMMITMENT: "RQ",
+    Notice.Kind.ACCEPTANCE: "SL",
+    Notice.Kind.REFUSAL: "BSL",
+}
 WINDOW = "政务服务大厅“一件事一次办”综合窗口"
 
 
-def issue(*, application: Application, kind: str, actor: Any, content: dict[str, Any]) -> Notice:
+def issue(
+    *, application: Application, kind: str, actor: Any, content: dict[str, Any], case: Any = None
+) -> Notice:
     """Create the notice and its PDF; runs inside the caller's transaction."""
     n = application.notices.filter(kind=kind).count() + 1
     notice = Notice.objects.create(
         application=application,
+        case=case,
         kind=kind,
         content=content,
         issued_by=actor,
@@ -169,6 +178,8 @@ def document_for(notice: Notice) -> Document:
             Section("补正事项", table=Table(("序号", "项目", "问题", "补正要求"), rows)),
         ]
         title = "补正告知书"
+    elif notice.kind in {Notice.Kind.ACCEPTANCE, Notice.Kind.REFUSAL}:
+        return _case_document(notice, head)
     else:
         sections = [
             Section(
@@ -200,4 +211,38 @@ def document_for(notice: Notice) -> Document:
         sections=sections,
         verify_url=_status_url(application),
         footer=f"{title} {notice.number} · 出具日期 {chinese_date(timezone.localtime(notice.issued_at))}",
+    )
+
+
+def _case_document(notice: Notice, head: str) -> Document:
+    """受理通知书 / 不予受理通知书: the department's word on one item (操作规程 第十五条);
+    a refusal states its reason."""
+    application = notice.application
+    c = notice.content
+    if notice.kind == Notice.Kind.ACCEPTANCE:
+        title = "受理通知书"
+        paragraphs = [
+            head,
+            f"您申请的“{c['item']}”，经审查，申请材料齐全、符合法定形式，本机关决定予以受理。",
+            f"本事项承诺办结时限为{c['promised_limit_days']}个工作日（受理次日起算），"
+            f"将于{c['decision_due']}前作出决定。检验、检测、检疫、鉴定、专家评审、听证所需时间"
+            "不计入办理时限。",
+        ]
+    else:
+        title = "不予受理通知书"
+        paragraphs = [
+            head,
+            f"您申请的“{c['item']}”，经审查，本机关决定不予受理。",
+            f"理由：{c['reason']}",
+            "如对本决定不服，可以依法申请行政复议或者提起行政诉讼。",
+        ]
+    return Document(
+        title=title,
+        number=notice.number,
+        issued_at=notice.issued_at,
+        issuer=c["department"],
+        recipient=application.applicant.name,
+        sections=[Section("", paragraphs=paragraphs)],
+        verify_url=_status_url(application),
+        footer=f"{title} {notice.number} · {c['department']}",
     )

@@ -17,7 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from lianban.accounts.models import User
-from lianban.applications.models import Application, ApplicationItem
+from lianban.applications import notices
+from lianban.applications.models import Application, ApplicationItem, Notice
 from lianban.applications.transitions import target_status as application_target
 from lianban.audit.services import record_event
 from lianban.cases import clocks
@@ -183,6 +184,18 @@ def case_accept(*, case: ItemCase, actor: Any, expected_status: str | None = Non
         clocks.stop(acceptance)
     decision = clocks.start(case, Clock.Kind.DECISION, case.item.promised_limit_days, _today())
     _event(case, actor, "accepted", old, decision_due=decision.due.isoformat())
+    notices.issue(
+        application=case.application,
+        kind=Notice.Kind.ACCEPTANCE,
+        actor=actor,
+        case=case,
+        content={
+            "item": case.item_name,
+            "department": case.department.name,
+            "promised_limit_days": case.item.promised_limit_days,
+            "decision_due": f"{decision.due:%Y年%m月%d日}",
+        },
+    )
     _tell(case, f"已受理，承诺于{decision.due:%Y年%m月%d日}前办结。")
     _replan(case.application)
     return case
@@ -206,6 +219,13 @@ def case_refuse(
     if acceptance is not None:
         clocks.stop(acceptance)
     _event(case, actor, "refused", old, reason=case.reason)
+    notices.issue(
+        application=case.application,
+        kind=Notice.Kind.REFUSAL,
+        actor=actor,
+        case=case,
+        content={"item": case.item_name, "department": case.department.name, "reason": case.reason},
+    )
     _tell(case, f"不予受理。理由：{case.reason}")
     _after_decision(case, actor)
     _maybe_complete(case.application, actor)

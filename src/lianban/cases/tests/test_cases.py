@@ -349,3 +349,21 @@ def test_together_delivery_waits_for_every_item(restaurant):
             address="新乡市卫滨区健康路1号",
             actor=app.applicant.user,
         )
+
+
+@pytest.mark.django_db
+def test_acceptance_and_refusal_notices_are_issued_with_the_reason(restaurant):
+    import subprocess
+
+    from lianban.applications.models import Notice
+
+    app = received_restaurant()
+    services.case_accept(case=case_of(app, "XFZD-001"), actor=reviewer("xfzd"))
+    services.case_refuse(case=case_of(app, "CGJ-001"), actor=reviewer("cgj"),
+                         reason="设置位置位于禁设区域")
+    accepted = Notice.objects.get(kind=Notice.Kind.ACCEPTANCE)
+    refused = Notice.objects.get(kind=Notice.Kind.REFUSAL)
+    assert accepted.case.item_code == "XFZD-001" and refused.case.item_code == "CGJ-001"
+    text = subprocess.run(["pdftotext", refused.pdf.path, "-"], capture_output=True,
+                          text=True, check=True).stdout.replace(" ", "").replace("\n", "")
+    assert "不予受理通知书" in text and "设置位置位于禁设区域" in text and "行政复议" in text
