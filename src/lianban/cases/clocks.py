@@ -34,7 +34,13 @@ def start(case: ItemCase, kind: str, limit_days: int, today: dt.date) -> Clock:
             "met": None,
         },
     )
+    _show(case, clock.due)
     return clock
+
+
+def _show(case: ItemCase, due: dt.date | None) -> None:
+    ItemCase.objects.filter(pk=case.pk).update(running_due=due)
+    case.running_due = due
 
 
 def stop(clock: Clock) -> Clock:
@@ -42,6 +48,7 @@ def stop(clock: Clock) -> Clock:
     clock.stopped_at = now
     clock.met = timezone.localdate(now) <= clock.due
     clock.save(update_fields=["stopped_at", "met"])
+    _show(clock.case, None)
     return clock
 
 
@@ -61,6 +68,7 @@ def resume(clock: Clock, today: dt.date) -> int:
     clock.paused_days += skipped.days
     clock.paused_on = None
     clock.save(update_fields=["due", "provisional", "paused_days", "paused_on"])
+    _show(clock.case, clock.due)
     return skipped.days
 
 
@@ -70,6 +78,7 @@ def extend(clock: Clock, days: int) -> Clock:
     clock.provisional = clock.provisional or moved.provisional
     clock.extended_days += days
     clock.save(update_fields=["due", "provisional", "extended_days"])
+    _show(clock.case, clock.due)
     return clock
 
 

@@ -77,14 +77,6 @@ def cases_of(user: Any) -> QuerySet[ItemCase]:
     return ItemCase.objects.none()
 
 
-def _running_due() -> Subquery:
-    return Subquery(
-        Clock.objects.filter(case=OuterRef("pk"), stopped_at__isnull=True)
-        .order_by("due")
-        .values("due")[:1]
-    )
-
-
 def _refused_at() -> Subquery:
     # ItemCase has no refusal time of its own: a refused case finished when its acceptance
     # clock stopped (one row through the clock's (case, kind) unique index).
@@ -131,9 +123,9 @@ def queue(cases: QuerySet[ItemCase], group: Group, *, now: dt.datetime) -> Query
     elif group.key == "all":
         qs = qs.order_by("-pk")
     else:
-        qs = qs.annotate(running_due=_running_due()).order_by(
-            F("running_due").asc(nulls_last=True), "pk"
-        )
+        # The running clock's due date is kept on the case itself (cases.clocks), so the
+        # database orders the department's open cases from the case table alone.
+        qs = qs.order_by(F("running_due").asc(nulls_last=True), "pk")
     return qs.values_list("pk", flat=True)
 
 
@@ -392,3 +384,23 @@ def history(case: ItemCase, material_names: dict[str, str]) -> list[dict[str, An
             }
         )
     return rows
+
+
+class Counted:
+    """A queue's ids with their count already known (from :func:`group_counts`), so that
+    paging does not count the department's cases a second time."""
+
+    ordered = True
+
+    def __init__(self, ids: QuerySet[ItemCase, int], count: int):
+        self.ids = ids
+        self.total = count
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.ids[index]

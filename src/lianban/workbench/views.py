@@ -116,9 +116,10 @@ def queue(request: HttpRequest) -> HttpResponse:
         }
         for g in selectors.GROUPS
     ]
-    paginator: Paginator[int] = Paginator(
-        selectors.queue(cases, group, now=now), selectors.PAGE_SIZE
-    )
+    ids: Any = selectors.queue(cases, group, now=now)
+    if counts.get(group.key) is not None:
+        ids = selectors.Counted(ids, counts[group.key])
+    paginator: Paginator[int] = Paginator(ids, selectors.PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     return render(
         request,

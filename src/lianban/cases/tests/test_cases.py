@@ -68,6 +68,8 @@ def test_decision_clock_skips_national_day_with_a_suspension_and_an_extension(re
     # 10-10, 12, 13, 14 did not count: the due date moves four working days.
     assert due(fire, "decision") == dt.date(2026, 10, 22)
     assert fire.suspensions.get().workdays == 4
+    # The queue sorts by the running clock's due date, kept on the case.
+    assert case_of(app, "XFZD-001").running_due == dt.date(2026, 10, 22)
     with at(2026, 10, 20):
         services.case_extend(
             case=fire, actor=officer, days=5, approver="王局长", reason="现场整改后需复查"
@@ -80,6 +82,7 @@ def test_decision_clock_skips_national_day_with_a_suspension_and_an_extension(re
     clock.refresh_from_db()
     assert clock.met is True
     assert due(fire, "return") == dt.date(2026, 10, 30)
+    assert case_of(app, "XFZD-001").running_due == dt.date(2026, 10, 30)
 
 
 @pytest.mark.django_db
@@ -359,11 +362,17 @@ def test_acceptance_and_refusal_notices_are_issued_with_the_reason(restaurant):
 
     app = received_restaurant()
     services.case_accept(case=case_of(app, "XFZD-001"), actor=reviewer("xfzd"))
-    services.case_refuse(case=case_of(app, "CGJ-001"), actor=reviewer("cgj"),
-                         reason="设置位置位于禁设区域")
+    services.case_refuse(
+        case=case_of(app, "CGJ-001"), actor=reviewer("cgj"), reason="设置位置位于禁设区域"
+    )
     accepted = Notice.objects.get(kind=Notice.Kind.ACCEPTANCE)
     refused = Notice.objects.get(kind=Notice.Kind.REFUSAL)
     assert accepted.case.item_code == "XFZD-001" and refused.case.item_code == "CGJ-001"
-    text = subprocess.run(["pdftotext", refused.pdf.path, "-"], capture_output=True,
-                          text=True, check=True).stdout.replace(" ", "").replace("\n", "")
+    text = (
+        subprocess.run(
+            ["pdftotext", refused.pdf.path, "-"], capture_output=True, text=True, check=True
+        )
+        .stdout.replace(" ", "")
+        .replace("\n", "")
+    )
     assert "不予受理通知书" in text and "设置位置位于禁设区域" in text and "行政复议" in text
