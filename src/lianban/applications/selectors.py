@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from lianban.accounts.models import User
-from lianban.applications.models import Application, MaterialFile, Notice
+from lianban.applications.models import Application, Commitment, MaterialFile, Notice
 from lianban.catalog.planner import Plan, make_plan
 from lianban.catalog.selectors import definition_of
 from lianban.workdays.selectors import add_workdays, workdays_left
@@ -128,3 +128,23 @@ def received_on(day: dt.date) -> QuerySet[Application]:
         .select_related("applicant", "bundle_version", "received_by")
         .order_by("-received_at")
     )
+
+
+def open_commitments() -> QuerySet[Commitment]:
+    """容缺 materials still to be handed in, the earliest promise first."""
+    return (
+        Commitment.objects.filter(
+            fulfilled_at__isnull=True, application__status=Application.Status.RECEIVED
+        )
+        .select_related("application__applicant")
+        .annotate(bundle_title=F("application__bundle_version__bundle__name"))
+        .order_by("due", "pk")
+    )
+
+
+def commitment_light(today: dt.date, due: dt.date) -> str:
+    """The same lights as every clock: yellow with one working day or less, red past due."""
+    left = workdays_left(today, due)
+    if left < 0:
+        return "red"
+    return "yellow" if left <= 1 else "green"

@@ -805,3 +805,48 @@ def application_withdraw(*, application: Application, actor: Any, reason: str = 
         data={"old": old, "reason": reason},
     )
     return application
+
+
+@transaction.atomic
+def commitment_fulfil(
+    *,
+    application: Application,
+    material_code: str,
+    stream: IO[bytes],
+    name: str,
+    actor: Any,
+    original_seen: bool = False,
+) -> Commitment:
+    """容缺: the applicant hands in a material they committed to supply after receipt. It is
+    kept as the material's next version (every department whose item needs it sees it at
+    once) and the commitment is closed, noting whether it came in time."""
+    application = _lock(application)
+    if application.status != S.RECEIVED:
+        raise TransitionError(f"申请当前为“{application.get_status_display()}”，不能补交容缺材料。")
+    if not _is_clerk(actor) and application.applicant.user_id != getattr(actor, "pk", None):
+        raise NotAllowed("无权为该申请补交材料。")
+    commitment = (
+        Commitment.objects.select_for_update()
+        .filter(application=application, material_code=material_code, fulfilled_at__isnull=True)
+        .first()
+    )
+    if commitment is None:
+        raise DomainError("这份材料没有待补交的容缺承诺。", path=f"materials.{material_code}")
+    store_material(
+        application=application,
+        material_code=material_code,
+        stream=stream,
+        name=name,
+        actor=actor,
+        evidence=evidence_of(actor, original_seen),
+    )
+    commitment.fulfilled_at = timezone.now()
+    commitment.save(update_fields=["fulfilled_at"])
+    on_time = timezone.localdate(commitment.fulfilled_at) <= commitment.due
+    record_event(
+        actor=actor,
+        verb="application.commitment_fulfilled",
+        target=application,
+        data={"material": material_code, "due": commitment.due.isoformat(), "on_time": on_time},
+    )
+    return commitment

@@ -16,6 +16,7 @@ urlpatterns = [
     path("applications/<int:pk>/correction/", views.correction, name="correction"),
     path("applications/<int:pk>/conditional/", views.conditional, name="conditional"),
     path("applications/<int:pk>/resubmit/", views.resubmit, name="resubmit"),
+    path("applications/<int:pk>/fulfil/", views.fulfil, name="fulfil"),
     path("applications/<int:pk>/notices/<int:notice_id>/", views.notice, name="notice"),
     path("applications/<int:pk>/delivery/", views.choose_delivery, name="delivery"),
     path("applications/<int:pk>/deliver/", views.deliver, name="deliver"),

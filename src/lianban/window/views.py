@@ -97,6 +97,10 @@ def queue(request: HttpRequest) -> HttpResponse:
             "correcting": selectors.in_correction(),
             "received": selectors.received_on(today),
             "delivering": _awaiting_delivery(),
+            "commitments": [
+                {"c": c, "light": selectors.commitment_light(today, c.due)}
+                for c in selectors.open_commitments()
+            ],
             "today": today,
         },
     )
@@ -806,3 +810,30 @@ def deliver(request: HttpRequest, pk: int) -> HttpResponse:
     done = "，全部事项已办结，申请已归档" if application.status == S.ARCHIVED else ""
     messages.success(request, f"已登记送达：{names}{done}。")
     return _back(application, "delivery")
+
+
+@clerk_required
+@require_POST
+def fulfil(request: HttpRequest, pk: int) -> HttpResponse:
+    """A 容缺 material handed in at the window after receipt."""
+    application = _application(request, pk)
+    code = request.POST.get("material", "")
+    f = request.FILES.get("file")
+    if f is None:
+        exc = DomainError("请选择要补交的文件。", path=f"materials.{code}")
+    else:
+        try:
+            services.commitment_fulfil(
+                application=application,
+                material_code=code,
+                stream=f,
+                name=f.name or "",
+                actor=request.user,
+                original_seen=bool(request.POST.get("original_seen")),
+            )
+        except DomainError as e:
+            exc = e
+        else:
+            messages.success(request, "容缺材料已补交，相关部门即可查看。")
+            return _back(application, "commitments")
+    return _review_page(request, application, exc=exc)

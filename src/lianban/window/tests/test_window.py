@@ -585,3 +585,53 @@ def test_the_window_does_not_change_an_online_applicants_materials(client, resta
     assert response.status_code == 400
     assert "网上申请的材料由申请人提交" in response.content.decode()
     assert MaterialFile.objects.filter(application=app, material_code="lease").count() == 1
+
+
+def test_a_deferred_material_is_handed_in_at_the_window_after_receipt(client, window):
+    """容缺 is tracked: the queue lists what is still owed with its light; the clerk takes
+    it in, every department sees the new version, and the commitment closes."""
+    from django.utils import timezone
+
+    from lianban.applications.selectors import plan_of, supplement_limit
+    from lianban.applications.tests.factories import publish
+    from lianban.catalog.models import ItemMaterial as CatalogItemMaterial
+    from lianban.catalog.models import ServiceItem
+    from lianban.catalog.tests.factories import MaterialFactory, restaurant_bundle
+
+    bundle = restaurant_bundle()
+    rules = MaterialFactory(code="food_rules", name="食品安全管理制度")
+    CatalogItemMaterial.objects.create(
+        item=ServiceItem.objects.get(code="SCJGJ-002"), material=rules, secondary=True, position=9
+    )
+    publish(bundle)
+    app = walk_in_draft(window)
+    for code in MATERIALS:
+        services.material_review(
+            application=app, material_code=code, verdict="accepted", actor=window
+        )
+    _, latest = supplement_limit(plan_of(app), "food_rules", timezone.localdate())
+    services.application_receive(
+        application=app,
+        actor=window,
+        commitments=[
+            {"material": "food_rules", "due": latest.isoformat(), "statement": "承诺按期补交"}
+        ],
+    )
+    html = client.get("/window/").content.decode()
+    assert "容缺待补交（1）" in html and "食品安全管理制度" in html
+
+    upload = upload_file("rules.pdf")
+    response = client.post(
+        f"/window/applications/{app.pk}/fulfil/",
+        {"material": "food_rules", "file": upload, "original_seen": "1"},
+    )
+    assert response.status_code == 302
+    commitment = app.commitments.get()
+    assert commitment.fulfilled_at is not None
+    assert app.material_files.filter(material_code="food_rules", evidence="B").exists()
+    assert "容缺待补交（0）" in client.get("/window/").content.decode()
+    again = client.post(
+        f"/window/applications/{app.pk}/fulfil/",
+        {"material": "food_rules", "file": upload_file("rules.pdf")},
+    )
+    assert "没有待补交的容缺承诺" in again.content.decode()
