@@ -405,8 +405,16 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     application = visible_application(request, pk)
+    # Withdrawing cannot be undone: it takes a deliberate tick, not a stray click.
+    if not request.POST.get("confirm"):
+        messages.error(request, "撤回后不能恢复。如确需撤回，请勾选“我确认撤回本申请”后再提交。")
+        return redirect("applications:detail", pk=pk)
     try:
-        services.application_withdraw(application=application, actor=request.user)
+        services.application_withdraw(
+            application=application,
+            actor=request.user,
+            reason=request.POST.get("reason", "").strip()[:200],
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

@@ -265,3 +265,17 @@ def test_a_clerk_cannot_edit_or_withdraw_an_online_application(client, restauran
     assert "网上申请由申请人本人" in str(exc.value)
     app.refresh_from_db()
     assert app.status == Application.Status.DRAFT
+
+
+def test_withdrawing_takes_a_deliberate_confirmation(client, restaurant, applicant):
+    app = start(client)
+    response = client.post(f"/applications/{app.pk}/withdraw/", follow=True)
+    assert "不能恢复" in response.content.decode()
+    app.refresh_from_db()
+    assert app.status == Application.Status.DRAFT
+    client.post(f"/applications/{app.pk}/withdraw/", {"confirm": "1", "reason": "暂不开业"})
+    app.refresh_from_db()
+    assert app.status == Application.Status.WITHDRAWN
+    from lianban.audit.models import Event
+
+    assert Event.objects.get(verb="application.withdrawn").data["reason"] == "暂不开业"
