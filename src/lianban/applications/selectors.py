@@ -11,7 +11,8 @@ from lianban.accounts.models import User
 from lianban.applications.models import Application, Commitment, MaterialFile, Notice
 from lianban.catalog.planner import Plan, make_plan
 from lianban.catalog.selectors import definition_of
-from lianban.workdays.selectors import add_workdays, workdays_left
+from lianban.workdays.selectors import add_workdays
+from lianban.workdays.selectors import light as clock_light
 
 
 def plan_of(application: Application) -> Plan:
@@ -84,15 +85,8 @@ def intake_queue() -> QuerySet[Application]:
 
 
 def light(today: dt.date, due: dt.date | None) -> str:
-    """green, yellow (one working day or less left) or red (past due)."""
-    if due is None:
-        return ""
-    left = workdays_left(today, due)
-    if left < 0:
-        return "red"
-    if left <= 1:
-        return "yellow"
-    return "green"
+    """green, yellow or red (see :func:`lianban.workdays.selectors.light`); '' with no clock."""
+    return clock_light(today, due) if due is not None else ""
 
 
 def supplement_limit(plan: Plan, material_code: str, today: dt.date) -> tuple[int, dt.date]:
@@ -140,11 +134,3 @@ def open_commitments() -> QuerySet[Commitment]:
         .annotate(bundle_title=F("application__bundle_version__bundle__name"))
         .order_by("due", "pk")
     )
-
-
-def commitment_light(today: dt.date, due: dt.date) -> str:
-    """The same lights as every clock: yellow with one working day or less, red past due."""
-    left = workdays_left(today, due)
-    if left < 0:
-        return "red"
-    return "yellow" if left <= 1 else "green"

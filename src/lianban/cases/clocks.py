@@ -14,7 +14,8 @@ import datetime as dt
 from django.utils import timezone
 
 from lianban.cases.models import Clock, ItemCase
-from lianban.workdays.selectors import add_workdays, count_workdays, workdays_left
+from lianban.workdays.selectors import add_workdays, count_workdays
+from lianban.workdays.selectors import light as workday_light
 
 
 def start(case: ItemCase, kind: str, limit_days: int, today: dt.date) -> Clock:
@@ -88,7 +89,4 @@ def light(clock: Clock | None, today: dt.date) -> str:
         return ""
     if clock.paused_on is not None:
         return "paused"
-    left = workdays_left(today, clock.due)
-    if left < 0:
-        return "red"
-    return "yellow" if left <= 1 else "green"
+    return workday_light(today, clock.due)

@@ -6,7 +6,7 @@ import threading
 
 from django.db.models import QuerySet
 
-from lianban.catalog.models import Bundle, BundleVersion
+from lianban.catalog.models import BundleVersion
 from lianban.catalog.planner import Definition, compile_snapshot
 
 # Versions never change once made (their digest is checked on save), so a compiled
@@ -55,7 +55,3 @@ def published_definitions() -> list[Definition]:
             definition_of(version)
     with _lock:
         return [_definitions[(pk, digest)] for pk, digest, _ in rows]
-
-
-def bundles_led_by(department_id: int) -> QuerySet[Bundle]:
-    return Bundle.objects.filter(lead_department_id=department_id)

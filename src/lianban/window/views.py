@@ -98,7 +98,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "received": selectors.received_on(today),
             "delivering": _awaiting_delivery(),
             "commitments": [
-                {"c": c, "light": selectors.commitment_light(today, c.due)}
+                {"c": c, "light": selectors.light(today, c.due)}
                 for c in selectors.open_commitments()
             ],
             "today": today,

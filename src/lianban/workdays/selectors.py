@@ -51,3 +51,12 @@ def count_workdays(start: dt.date, end: dt.date) -> cal.Count:
 
 def workdays_left(today: dt.date, due: dt.date) -> int:
     return cal.workdays_left(today, due, current_calendar())
+
+
+def light(today: dt.date, due: dt.date) -> str:
+    """The one rule for every clock's light: yellow with one working day or less left, red
+    once past due, green otherwise."""
+    left = workdays_left(today, due)
+    if left < 0:
+        return "red"
+    return "yellow" if left <= 1 else "green"
