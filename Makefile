@@ -20,6 +20,7 @@ setup: $(BIN)/.installed
 run: $(BIN)/.installed
 	LIANBAN_DEBUG=true $(BIN)/lianban migrate --noinput
 	LIANBAN_DEBUG=true $(BIN)/lianban load_catalog
+	LIANBAN_DEBUG=true $(BIN)/lianban prepare_fonts
 	LIANBAN_DEBUG=true $(BIN)/lianban setup_demo
 	@echo "联办已启动： http://$(HOST):$(PORT)/   管理后台： http://$(HOST):$(PORT)/admin/"
 	LIANBAN_DEBUG=true $(BIN)/lianban runserver $(HOST):$(PORT)

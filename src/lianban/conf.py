@@ -55,6 +55,19 @@ SETTINGS: dict[str, Setting] = {
     ),
     "LIANBAN_SMS_URL": Setting("", "HTTP endpoint of the SMS provider (with the 'http' backend)."),
     "LIANBAN_SMS_TOKEN": Setting("", "Bearer token for the SMS provider.", secret=True),
+    "LIANBAN_API_TOKEN_SECONDS": Setting(
+        "3600", "Lifetime of an API access token issued to a department system, in seconds."
+    ),
+    "LIANBAN_WEBHOOK_TIMEOUT": Setting(
+        "10", "Seconds a webhook receiver has to answer one delivery before it counts as failed."
+    ),
+    "LIANBAN_SIGNING_PASSPHRASE": Setting(
+        "",
+        "Passphrase that encrypts the platform's signing keys (CA, timestamps, seals, personal "
+        "certificates) in the database. Required in production; a development passphrase is "
+        "used while it is empty, and `lianban check --deploy` warns.",
+        secret=True,
+    ),
     "LIANBAN_OIDC_ISSUER": Setting(
         "",
         "一次登录: issuer URL of the unified identity's OpenID Connect provider (discovery at "

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "lianban.workdays",
     "lianban.catalog",
     "lianban.documents",
+    "lianban.signing",
     "lianban.applications",
     "lianban.cases",
     "lianban.portal",

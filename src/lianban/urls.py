@@ -14,6 +14,7 @@ urlpatterns = [
     path("applications/", include("lianban.applications.urls")),
     path("window/", include("lianban.window.urls")),
     path("workbench/", include("lianban.workbench.urls")),
+    path("verify/", include("lianban.signing.urls")),
     path("", include("lianban.portal.urls")),
 ]
 

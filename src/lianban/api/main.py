@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 
 from lianban.api.errors import install
 from lianban.catalog.api import router as catalog_router
+from lianban.signing.api import router as documents_router
 from lianban.workdays.api import router as workdays_router
 
 api = NinjaAPI(
@@ -16,3 +17,4 @@ api = NinjaAPI(
 install(api)
 api.add_router("/bundles", catalog_router)
 api.add_router("/workdays", workdays_router)
+api.add_router("/documents", documents_router)

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from lianban.applications.models import Application, MaterialFile, Notice
 from lianban.applications.selectors import current_files
-from lianban.conf import env
-from lianban.documents.render import Document, Section, Table, chinese_date, render_pdf
+from lianban.documents.render import (
+    SEAL_BOX,
+    SEAL_PAGE,
+    Document,
+    Section,
+    Table,
+    chinese_date,
+    render_pdf,
+)
+from lianban.signing.pdfsign import Stamp
+from lianban.signing.services import issue_document, verify_url
 
 PREFIX = {
     Notice.Kind.RECEIPT: "SJ",
@@ -37,7 +45,21 @@ def issue(
         number=f"{PREFIX[Notice.Kind(kind)]}{application.receipt_number}-{n}",
     )
     pdf = render_pdf(document_for(notice))
-    notice.pdf.save(f"{notice.number}.pdf", ContentFile(pdf), save=True)
+    # The window seals what it issues; a department seals its own acceptance or refusal.
+    issued = issue_document(
+        pdf=pdf,
+        number=notice.number,
+        kind=kind,
+        title=notice.get_kind_display(),
+        department=case.department if case is not None else None,
+        actor=actor,
+        stamp=Stamp(SEAL_PAGE, SEAL_BOX.pdf_points()),
+        application=application,
+        case=case,
+    )
+    # The notice points at the register's file: one copy, the one verification knows.
+    notice.pdf.name = issued.file.name
+    notice.save(update_fields=["pdf"])
     return notice
 
 
@@ -80,10 +102,6 @@ def receipt_content(application: Application, plan: Any) -> dict[str, Any]:
         "materials": materials,
         "total_days": plan.total_days,
     }
-
-
-def _status_url(application: Application) -> str:
-    return f"{env('LIANBAN_SITE_URL').rstrip('/')}/track/{application.receipt_number}/"
 
 
 def document_for(notice: Notice) -> Document:
@@ -152,7 +170,7 @@ def document_for(notice: Notice) -> Document:
                     f"各部门自收件后1个工作日内作出受理决定；按关键路径计，承诺办结时限合计"
                     f"{c['total_days']}个工作日（受理当日不计入）。",
                     "办理结果由综合窗口统一送达。原件由综合窗口留存，各部门不再要求提供。",
-                    "扫描下方二维码可随时查看办理进度。",
+                    "扫描下方二维码可核验本回执的真实性，并随时查看办理进度。",
                 ],
             ),
         ]
@@ -209,7 +227,7 @@ def document_for(notice: Notice) -> Document:
         issuer=WINDOW,
         recipient=application.applicant.name,
         sections=sections,
-        verify_url=_status_url(application),
+        verify_url=verify_url(notice.number),
         footer=f"{title} {notice.number} · 出具日期 {chinese_date(timezone.localtime(notice.issued_at))}",
     )
 
@@ -243,6 +261,6 @@ def _case_document(notice: Notice, head: str) -> Document:
         issuer=c["department"],
         recipient=application.applicant.name,
         sections=[Section("", paragraphs=paragraphs)],
-        verify_url=_status_url(application),
+        verify_url=verify_url(notice.number),
         footer=f"{title} {notice.number} · {c['department']}",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.db import models, transaction
@@ -13,6 +14,18 @@ from django.utils import timezone
 from lianban.audit.models import ChainHead, Event
 
 GENESIS = "0" * 64
+
+# Callbacks run by record_event, inside the change's transaction, with the event just written
+# (e.g. the integration app's webhook outbox). Registered from an AppConfig.ready(), so that
+# no service has to know who listens.
+_listeners: list[Callable[[Event], object]] = []
+
+
+def on_event(callback: Callable[[Event], object]) -> Callable[[Event], object]:
+    """Register ``callback`` to run for every recorded event (once, however often called)."""
+    if callback not in _listeners:
+        _listeners.append(callback)
+    return callback
 
 
 def actor_label(actor: Any) -> str:
@@ -93,6 +106,8 @@ def record_event(
     head.last_hash = digest
     head.length += 1
     head.save(update_fields=["last_hash", "length"])
+    for listener in _listeners:
+        listener(event)
     return event
 
 

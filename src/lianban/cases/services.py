@@ -10,9 +10,10 @@ once, the second waits for the lock, then finds the case moved on and is told so
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import IO, Any
 
-from django.core.files.base import File
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -503,9 +504,18 @@ def case_return_result(
             uploaded_by=actor,
         )
         d["stream"].seek(0)
-        doc.file.save(f"{case.pk}-{n + 1}.{checked.kind}", File(d["stream"]), save=False)
+        sealed = _seal_result(case, actor, doc, d["stream"].read(), checked.kind, n + 1)
+        doc.file.save(f"{case.pk}-{n + 1}.pdf", ContentFile(sealed.data), save=False)
+        doc.sha256 = sealed.document.sha256
         doc.save()
-        stored.append({"title": doc.title, "number": doc.number, "sha256": doc.sha256})
+        stored.append(
+            {
+                "title": doc.title,
+                "number": doc.number,
+                "sha256": doc.sha256,
+                "register": sealed.document.number,
+            }
+        )
     case.status = new_status
     case.returned_at = timezone.now()
     case.save(update_fields=["status", "returned_at"])
@@ -526,6 +536,41 @@ def case_return_result(
         ),
     )
     return case
+
+
+@dataclass(frozen=True)
+class _Sealed:
+    document: Any
+    data: bytes
+
+
+def _seal_result(
+    case: ItemCase, actor: Any, doc: ResultDocument, upload: bytes, kind: str, n: int
+) -> _Sealed:
+    """The result as the platform issues it: a PDF (a scan is placed on an A4 page) signed
+    by the reviewer who decided and sealed by the department, entered in the register."""
+    from lianban.documents.render import image_pdf
+    from lianban.signing.models import IssuedDocument
+    from lianban.signing.services import issue_document
+
+    pdf = upload if kind == "pdf" else image_pdf(upload, doc.title)
+    try:
+        issued = issue_document(
+            pdf=pdf,
+            number=f"JG{case.application.receipt_number}-{case.pk}-{n}",
+            kind=IssuedDocument.Kind.RESULT,
+            title=doc.title,
+            department=case.department,
+            actor=actor,
+            personal=True,
+            application=case.application,
+            case=case,
+            qr=True,
+        )
+    except DomainError as exc:
+        raise DomainError(f"“{doc.title}”：{exc.message}", path=f"documents[{n - 1}].file") from exc
+    with issued.file.open("rb") as f:
+        return _Sealed(issued, f.read())
 
 
 # ---- Delivery, completion, archive ------------------------------------------------------

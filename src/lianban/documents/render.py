@@ -8,9 +8,10 @@ seal is stamped later; the issuer's name and the date (落款) are printed in it
 because GB/T 9704 has the seal press on them. A QR code for verifying the document sits at
 the first page's bottom left.
 
-fpdf2 writes the PDF: pure Python, it embeds a subset of the CFF-outline Noto CJK fonts with a
-ToUnicode map (so the text can be searched and copied, and the file renders anywhere), and its
-output is a plain PDF that pyHanko can seal and sign by an incremental update.
+fpdf2 writes the PDF: pure Python, it embeds a subset of the Noto CJK fonts with a ToUnicode map
+(so the text can be searched and copied, and the file renders anywhere), and its output is a
+plain PDF that pyHanko can seal and sign by an incremental update. :mod:`.fontcache` keeps the
+fonts fast to embed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from django.utils import timezone
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, TableCellFillMode, WrapMode, XPos, YPos
 
+from lianban.common.errors import DomainError
+
+from . import fontcache
 from .fonts import SANS_BOLD, SERIF, SERIF_BOLD, find_font
 from .linebreak import break_lines
 
@@ -138,18 +142,40 @@ def render_pdf(document: Document) -> bytes:
     return bytes(pdf.output())
 
 
+FACES = (("songti", "", SERIF), ("songti", "B", SERIF_BOLD), ("heiti", "B", SANS_BOLD))
+
+
 @cache
-def _fonts() -> tuple[tuple[str, str, str, int], ...]:
-    """(family, style, file, face number) of each font, found once per process."""
+def _fonts(prepared: bool) -> tuple[tuple[str, str, str, int], ...]:
+    """(family, style, file, face number) of each font, found once per process: the
+    prepared common-character faces, or the full ones."""
     found = []
-    for family, style, name in (
-        ("songti", "", SERIF),
-        ("songti", "B", SERIF_BOLD),
-        ("heiti", "B", SANS_BOLD),
-    ):
-        font = find_font(name)
-        found.append((family, style, str(font.path), font.index))
+    for family, style, name in FACES:
+        if prepared:
+            found.append((family, style, str(fontcache.prepare(name)), 0))
+        else:
+            font = find_font(name)
+            found.append((family, style, str(font.path), font.index))
     return tuple(found)
+
+
+# What the page furniture prints besides the document's own text: the ASCII range covers the
+# numbers, the URL and the page count.
+FURNITURE = set(range(0x20, 0x7F)) | {
+    ord(c) for c in "第页共编号：扫码或访问以下网址核验本文书年月日　"
+}
+
+
+def _texts(document: Document) -> list[str]:
+    texts = [document.title, document.number, document.issuer, document.recipient]
+    texts += [document.verify_url, document.footer]
+    for section in document.sections:
+        texts.append(section.heading)
+        texts.extend(section.paragraphs)
+        if section.table is not None:
+            texts.extend(section.table.header)
+            texts.extend(cell for row in section.table.rows for cell in row)
+    return texts
 
 
 def _line_height(size_pt: float, spacing: float = LINE_SPACING) -> float:
@@ -160,8 +186,16 @@ class _DocumentPdf(FPDF):
     def __init__(self, document: Document) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.document = document
-        for family, style, path, index in _fonts():
-            self.add_font(family, style, path, collection_font_number=index)
+        texts = _texts(document)
+        prepared = _fonts(True)
+        if all(fontcache.face_covers(path, texts) for _, _, path, _ in prepared):
+            characters = {ord(c) for text in texts for c in text} | FURNITURE
+            for family, style, path, _ in prepared:
+                fontcache.install(self, family, style, fontcache.document_font(path, characters))
+        else:
+            # A character beyond the prepared faces: the full faces have it.
+            for family, style, path, index in _fonts(False):
+                self.add_font(family, style, path, collection_font_number=index)
         self.set_margins(MARGIN_LEFT, MARGIN_TOP, MARGIN_RIGHT)
         self.c_margin = 0  # text is placed exactly where the layout says
         self.alias_nb_pages()
@@ -385,6 +419,35 @@ class _DocumentPdf(FPDF):
             remaining -= natural[column]
             open_columns.pop(0)
         return tuple(widths)
+
+
+def image_pdf(image: bytes, title: str) -> bytes:
+    """A scanned result (JPEG or PNG) as a one-page A4 PDF, the image fitted inside the
+    margins, so that it can be sealed like any other document."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(image)) as probe:
+            probe.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise DomainError(
+            "无法读取该图片文件：文件已损坏，请重新扫描后上传。", path="file"
+        ) from exc
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_title(title)
+    pdf.set_creator("联办 lianban")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.image(
+        io.BytesIO(image),
+        x=MARGIN_LEFT,
+        y=MARGIN_TOP,
+        w=TEXT_WIDTH,
+        h=PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM,
+        keep_aspect_ratio=True,
+        alt_text=title,
+    )
+    return bytes(pdf.output())
 
 
 def _is_short(table: Table, column: int) -> bool:

@@ -111,6 +111,33 @@ def notice(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@require_GET
+def notice_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    """The 一次性告知单 as a sealed PDF, for the answers given."""
+    from django.http import FileResponse
+
+    from lianban.portal.guide_pdf import sealed_notice
+
+    definition = _definition(code)
+    plan, errors = _plan(definition, answers_from_query(request.GET, definition))
+    if plan is None:
+        return render(
+            request,
+            "portal/notice.html",
+            {"d": definition, "s": definition.snapshot, "plan": None, "errors": errors},
+            status=400,
+        )
+    document = sealed_notice(definition, plan)
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=f"{document.number}.pdf",
+        content_type="application/pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def _question_rows(
     definition: Definition, plan: Plan | None, answers: dict[str, Any]
 ) -> list[dict[str, Any]]:

@@ -9,8 +9,30 @@ from lianban.catalog import services as catalog_services
 from lianban.catalog.models import Bundle
 from lianban.catalog.tests.factories import UserFactory, restaurant_bundle
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def _scan() -> bytes:
+    # A real one-page PDF: results are sealed by amending the file, which needs a valid one.
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="scan")
+    return bytes(pdf.output())
+
+
+def _png() -> bytes:
+    import io as _io
+
+    from PIL import Image
+
+    out = _io.BytesIO()
+    Image.new("RGB", (40, 56), (250, 250, 250)).save(out, format="PNG")
+    return out.getvalue()
+
+
+PDF = _scan()
+PNG = _png()
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
 
 

@@ -89,6 +89,42 @@ def test_notice_lists_items_materials_fields_and_limits(client, restaurant):
     assert "承诺办结时限合计 <strong>13</strong> 个工作日" in html
 
 
+def test_notice_pdf_is_sealed_registered_once_and_verifiable(client, restaurant, tmp_path):
+    import subprocess
+
+    from lianban.signing.models import IssuedDocument
+    from lianban.signing.verify import verify_pdf
+
+    answers = {"q-area": "ge100", "q-sign": "yes", "q-size": "small"}
+    html = client.get("/guide/restaurant/notice/", answers).content.decode()
+    assert "下载加盖电子印章的 PDF" in html
+    response = client.get("/guide/restaurant/notice.pdf", answers)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    data = b"".join(response.streaming_content)
+    report = verify_pdf(data)
+    assert report.authentic, report.problems
+    assert report.document is not None and report.document.kind == IssuedDocument.Kind.GUIDE
+    (tmp_path / "notice.pdf").write_bytes(data)
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "notice.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "一次性告知单" in text and "二、办理事项（共4项）" in text
+    # The same answers again: the same registered document, not a new one.
+    again = client.get("/guide/restaurant/notice.pdf", answers)
+    assert b"".join(again.streaming_content) == data
+    assert IssuedDocument.objects.filter(kind=IssuedDocument.Kind.GUIDE).count() == 1
+    # Other answers: another document.
+    other = client.get("/guide/restaurant/notice.pdf", {"q-area": "lt50", "q-sign": "no"})
+    assert other.status_code == 200
+    assert IssuedDocument.objects.filter(kind=IssuedDocument.Kind.GUIDE).count() == 2
+
+
+def test_notice_pdf_with_an_invalid_answer_is_refused_in_chinese(client, restaurant):
+    response = client.get("/guide/restaurant/notice.pdf", {"q-area": "nonsense"})
+    assert response.status_code == 400
+    assert "一次性告知单" in response.content.decode()
+
+
 def test_large_text_mode_is_remembered(client, restaurant):
     response = client.get("/prefs/text-size/", {"size": "large", "next": "/guide/restaurant/"})
     assert response.status_code == 302

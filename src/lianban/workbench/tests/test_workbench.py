@@ -17,6 +17,7 @@ from lianban.applications.models import Application, MaterialFile
 from lianban.applications.tests.factories import (
     ELF,
     PDF,
+    PNG,
     ApplicantFactory,
     clerk,
     pdf,
@@ -532,7 +533,7 @@ def test_accept_suspend_resume_extend_decide_and_return_through_the_pages(client
                 "doc-0-kind": "licence",
                 "doc-0-title": "消防安全检查合格证",
                 "doc-0-number": "卫消检字〔2026〕第12号",
-                "doc-1-file": upload("notice.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),
+                "doc-1-file": upload("notice.png", PNG),
                 "doc-1-kind": "notice",
                 "doc-1-title": "检查意见书",
             },
@@ -546,8 +547,10 @@ def test_accept_suspend_resume_extend_decide_and_return_through_the_pages(client
     assert "已上传2份办理结果并送回综合窗口" in html
     assert 'id="no-actions"' in html
     download = client.get(f"{url(case)}results/{docs[1].pk}/")
-    assert download["Content-Type"] == "image/png"
+    # A scan is issued as a sealed PDF: the image on an A4 page, signed and sealed.
+    assert download["Content-Type"] == "application/pdf"
     assert download["X-Content-Type-Options"] == "nosniff"
+    assert b"/ETSI.CAdES.detached" in b"".join(download.streaming_content)
     assert events_of(case) == [
         "case.created",
         "case.dispatched",
