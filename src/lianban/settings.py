@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "lianban.portal",
     "lianban.window",
     "lianban.workbench",
+    "lianban.integration",
     "lianban.api",
 ]
 
@@ -92,6 +93,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Kept open between requests: opening a connection costs more than most reads,
+            # and closing the last one checkpoints the write-ahead log.
+            "CONN_MAX_AGE": 60,
         }
     }
 

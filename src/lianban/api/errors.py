@@ -35,6 +35,11 @@ MESSAGES = {
 }
 
 
+# The largest id a database row can have (a signed 64-bit integer): path parameters that name
+# rows are bounded by it, so that a huge number is refused as invalid, not sent to the database.
+MAX_ID = 2**63 - 1
+
+
 class FieldError(Schema):
     path: str
     message: str

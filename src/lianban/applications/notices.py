@@ -45,7 +45,8 @@ def issue(
         number=f"{PREFIX[Notice.Kind(kind)]}{application.receipt_number}-{n}",
     )
     pdf = render_pdf(document_for(notice))
-    # The window seals what it issues; a department seals its own acceptance or refusal.
+    # The window seals what it issues; a department seals its own acceptance or refusal,
+    # which the reviewer who decided it also signs.
     issued = issue_document(
         pdf=pdf,
         number=notice.number,
@@ -54,6 +55,7 @@ def issue(
         department=case.department if case is not None else None,
         actor=actor,
         stamp=Stamp(SEAL_PAGE, SEAL_BOX.pdf_points()),
+        personal=case is not None,
         application=application,
         case=case,
     )

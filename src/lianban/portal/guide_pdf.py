@@ -94,13 +94,19 @@ def document_for(definition: Definition, plan: Plan, number: str) -> Document:
     sections.append(
         Section(
             f"四、需填写的信息（一张表，共{len(plan.fields)}项）",
-            paragraphs=["、".join(f["label"] + ("＊" if f.get("required") else "") for f in plan.fields) or "无"],
+            paragraphs=[
+                "、".join(f["label"] + ("＊" if f.get("required") else "") for f in plan.fields)
+                or "无"
+            ],
         )
     )
     sections.append(
         Section(
             "五、办理流程与时限",
-            paragraphs=[f"{n}. {s['title']}：{s['description']}" for n, s in enumerate(plan.steps(), start=1)]
+            paragraphs=[
+                f"{n}. {s['title']}：{s['description']}"
+                for n, s in enumerate(plan.steps(), start=1)
+            ]
             + [
                 f"承诺办结时限合计{plan.total_days}个工作日（按事项前后置关系的关键路径计算，受理当日不计入；"
                 "检验、检测、鉴定、专家评审、听证所需时间不计入）。"

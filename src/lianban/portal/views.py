@@ -6,6 +6,7 @@ from collections import OrderedDict
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
@@ -112,7 +113,7 @@ def notice(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
-def notice_pdf(request: HttpRequest, code: str) -> HttpResponse:
+def notice_pdf(request: HttpRequest, code: str) -> HttpResponseBase:
     """The 一次性告知单 as a sealed PDF, for the answers given."""
     from django.http import FileResponse
 

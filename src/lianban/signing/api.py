@@ -92,19 +92,7 @@ def _verification_out(report: Report) -> VerificationOut:
     )
 
 
-@router.get(
-    "/{number}",
-    response={200: DocumentOut, 404: ErrorOut},
-    summary="查询文书登记",
-    description="按文书编号查询登记簿：签章单位、时间、文件摘要，以及是否已撤销。",
-)
-def document(request: HttpRequest, number: str) -> DocumentOut:
-    doc = IssuedDocument.objects.select_related("seal").filter(number=number[:64]).first()
-    if doc is None:
-        raise Http404(f"未找到编号为“{number[:64]}”的文书。")
-    return _document_out(doc)
-
-
+# Declared before "/{number}", which would otherwise take "verify" for a document number.
 @router.post(
     "/verify",
     response={200: VerificationOut, 400: ErrorOut},
@@ -117,3 +105,16 @@ def verify(request: HttpRequest, file: File[UploadedFile]) -> VerificationOut:
     if file.size is not None and file.size > limit:
         raise DomainError(f"文件超过 {env('LIANBAN_MAX_UPLOAD_MB')} MB，无法核验。", path="file")
     return _verification_out(verify_pdf(file.read()))
+
+
+@router.get(
+    "/{number}",
+    response={200: DocumentOut, 404: ErrorOut},
+    summary="查询文书登记",
+    description="按文书编号查询登记簿：签章单位、时间、文件摘要，以及是否已撤销。",
+)
+def document(request: HttpRequest, number: str) -> DocumentOut:
+    doc = IssuedDocument.objects.select_related("seal").filter(number=number[:64]).first()
+    if doc is None:
+        raise Http404(f"未找到编号为“{number[:64]}”的文书。")
+    return _document_out(doc)

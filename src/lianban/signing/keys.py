@@ -40,6 +40,24 @@ def passphrase() -> bytes:
     return (env("LIANBAN_SIGNING_PASSPHRASE") or DEVELOPMENT_PASSPHRASE).encode("utf-8")
 
 
+class SigningUnavailable(DomainError):
+    """The server cannot open its signing keys: its configuration, not the request, is at
+    fault, so the message says so instead of blaming the document."""
+
+    code = "signing_unavailable"
+    status = 503
+
+
+def _decrypt(credential: Credential) -> Any:
+    try:
+        return serialization.load_pem_private_key(credential.key_pem.encode(), passphrase())
+    except (ValueError, TypeError) as exc:
+        raise SigningUnavailable(
+            f"服务器无法打开“{credential.subject}”的签章密钥：签章口令"
+            "（LIANBAN_SIGNING_PASSPHRASE）与生成密钥时不同。文书暂不能签发，请联系系统管理员。"
+        ) from exc
+
+
 @dataclass(frozen=True)
 class Loaded:
     """A credential ready to sign with: pyHanko's (asn1crypto) forms of its parts."""
@@ -63,7 +81,7 @@ def load(credential: Credential) -> Loaded:
         found = _loaded.get(credential.fingerprint)
     if found is not None:
         return found
-    key = serialization.load_pem_private_key(credential.key_pem.encode(), passphrase())
+    key = _decrypt(credential)
     der = key.private_bytes(
         serialization.Encoding.DER,
         serialization.PrivateFormat.PKCS8,
@@ -165,7 +183,7 @@ def _issue(
         issuer_name, issuer_key, issuer_public = subject, key, key.public_key()
     else:
         issuer_cert = x509.load_pem_x509_certificate(issuer.certificate_pem.encode())
-        loaded_key = serialization.load_pem_private_key(issuer.key_pem.encode(), passphrase())
+        loaded_key = _decrypt(issuer)
         assert isinstance(loaded_key, ec.EllipticCurvePrivateKey)
         issuer_name, issuer_key = issuer_cert.subject, loaded_key
         issuer_public = issuer_cert.public_key()

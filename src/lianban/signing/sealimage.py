@@ -58,7 +58,7 @@ def draw_seal(name: str, purpose: str) -> bytes:
         tile = tile.rotate(-(angle + 90), resample=Image.Resampling.BICUBIC)
         x = centre + radius * math.cos(math.radians(angle)) - glyph
         y = centre + radius * math.sin(math.radians(angle)) - glyph
-        image.alpha_composite(tile, (int(round(x)), int(round(y))))
+        image.alpha_composite(tile, (round(x), round(y)))
 
     # The purpose, straight, below the star.
     small = _font(int(SIZE * 0.075))

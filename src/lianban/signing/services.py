@@ -83,6 +83,9 @@ def issue_document(
         raise RuntimeError("issue_document must run inside the issuing change's transaction")
     seal = seal_for(department)
     signer = None
+    # A department system acting through its service account is the department itself: its
+    # acts carry the seal alone, since no person signed them.
+    personal = personal and not hasattr(actor, "client_system")
     try:
         stamp = stamp or pdfsign.default_stamp(pdf)
         if qr:

@@ -22,6 +22,7 @@ from pyhanko_certvalidator import ValidationContext
 from lianban.common.errors import DomainError
 from lianban.signing import keys
 from lianban.signing.models import IssuedDocument
+from lianban.signing.pdfsign import outside_event_loop
 
 ALLOWED_CHANGES = {
     ModificationLevel.NONE,
@@ -88,8 +89,10 @@ def verify_pdf(data: bytes) -> Report:
     context = ValidationContext(trust_roots=keys.trust_roots(), allow_fetching=False)
     for signature in embedded:
         try:
-            status = validate_pdf_signature(
-                signature, signer_validation_context=context, ts_validation_context=context
+            status = outside_event_loop(
+                lambda signature=signature: validate_pdf_signature(  # type: ignore[misc]
+                    signature, signer_validation_context=context, ts_validation_context=context
+                )
             )
         except Exception:  # pyHanko raises many kinds for a damaged signature
             report.signatures.append(

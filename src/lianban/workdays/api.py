@@ -21,7 +21,7 @@ def _in_range(day: dt.date, path: str) -> None:
 
 
 class AddIn(Schema):
-    start: dt.date = Field(description="起算日（当日不计入）")
+    start: dt.date = Field(description="起算日（当日不计入），1949-10-01 至 2199-12-31")
     days: int = Field(ge=0, le=calendar.MAX_DAYS, description="工作日数")
 
 
@@ -33,8 +33,8 @@ class AddOut(Schema):
 
 
 class CountIn(Schema):
-    start: dt.date
-    end: dt.date
+    start: dt.date = Field(description="起算日（当日不计入），1949-10-01 至 2199-12-31")
+    end: dt.date = Field(description="截止日（计入），1949-10-01 至 2199-12-31")
 
 
 class CountOut(Schema):

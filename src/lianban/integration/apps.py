@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class IntegrationConfig(AppConfig):
+    name = "lianban.integration"
+    verbose_name = "系统接入"
+
+    def ready(self) -> None:
+        # Every case event that a department system subscribes to becomes an outbox row in
+        # the same transaction as the change (see integration.outbox).
+        from lianban.audit.services import on_event
+        from lianban.integration.outbox import enqueue_for_event
+
+        on_event(enqueue_for_event)

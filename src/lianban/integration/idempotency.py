@@ -1,0 +1,121 @@
+"""``Idempotency-Key`` on every command: the first request with a key is executed and its
+response stored for the client; the same key with the same request replays that response
+(a retry after a lost answer changes nothing twice); the same key with a different request
+is refused.
+
+The command and the stored record commit in one transaction, and the (client, key) pair is
+unique: when two requests with one key race, the second's insert fails, its whole
+transaction (its service call included) rolls back, and it replays the first's response."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+from django.utils import timezone
+
+from lianban.api.errors import error_body
+from lianban.common.errors import DomainError
+from lianban.integration.models import ClientSystem, IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
+KEEP = dt.timedelta(hours=24)
+
+
+@dataclass
+class Result:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class KeyReused(DomainError):
+    code = "idempotency_key_reused"
+    status = 422
+
+
+def fingerprint(method: str, path: str, content: Any) -> str:
+    """What makes two requests the same: method, path and the parsed content (so that
+    JSON spacing or a multipart boundary does not matter)."""
+    canonical = json.dumps([method, path, content], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_key(key: str | None) -> str:
+    key = (key or "").strip()
+    if not key:
+        raise DomainError(
+            "写操作必须携带 Idempotency-Key 请求头（每个新请求使用一个新的随机值）。",
+            path=HEADER,
+        )
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
+        raise DomainError(
+            f"Idempotency-Key 应为不超过{MAX_KEY_LENGTH}个字符的可见 ASCII 字符。", path=HEADER
+        )
+    return key
+
+
+def _response(status: int, body: str, etag: str, replayed: bool) -> HttpResponse:
+    response = HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
+    if etag:
+        response["ETag"] = etag
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _replay(record: IdempotencyRecord, print_: str) -> HttpResponse:
+    if record.fingerprint != print_:
+        raise KeyReused(
+            "该 Idempotency-Key 已用于内容不同的请求；新的请求请使用新的键。", path=HEADER
+        )
+    return _response(record.status_code, record.body, record.etag, replayed=True)
+
+
+def run(
+    *, client: ClientSystem, key: str | None, print_: str, execute: Callable[[], Result]
+) -> HttpResponse:
+    """Execute a command once per (client, key); an error the rules raise is a response
+    like any other and is stored too, so a retry gets the same answer."""
+    key = check_key(key)
+    since = timezone.now() - KEEP
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.filter(
+                client=client, key=key, created_at__gte=since
+            ).first()
+            if record is not None:
+                return _replay(record, print_)
+            # An expired record of the same key gives way to the new request.
+            IdempotencyRecord.objects.filter(client=client, key=key).delete()
+            try:
+                result = execute()
+            except DomainError as exc:
+                result = Result(exc.status, error_body(exc.code, exc.message, exc.errors))
+            body = json.dumps(result.body, ensure_ascii=False, default=str)
+            etag = result.headers.get("ETag", "")
+            IdempotencyRecord.objects.create(
+                client=client,
+                key=key,
+                fingerprint=print_,
+                status_code=result.status,
+                body=body,
+                etag=etag,
+                created_at=timezone.now(),
+            )
+    except IntegrityError:
+        record = IdempotencyRecord.objects.get(client=client, key=key)
+        return _replay(record, print_)
+    return _response(result.status, body, etag, replayed=False)
+
+
+def purge(*, before: dt.datetime) -> int:
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=before).delete()
+    return deleted

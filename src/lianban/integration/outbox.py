@@ -1,0 +1,98 @@
+"""The webhook outbox: every case event a department system subscribes to becomes one
+delivery row per subscription, written by :func:`enqueue_for_event`, which
+:func:`lianban.audit.services.record_event` calls inside the change's transaction. A change
+that rolls back leaves no delivery; a delivery never reports a change that did not happen."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.utils import timezone
+
+from lianban.audit.models import Event
+from lianban.integration.models import Subscription, WebhookDelivery
+
+# The case events a department system may subscribe to: audit verb → what it means.
+EVENT_TYPES: dict[str, str] = {
+    "case.dispatched": "办件分送本部门",
+    "case.supplement_requested": "已要求补正",
+    "case.supplement_received": "补正材料已收齐",
+    "case.accepted": "已受理",
+    "case.refused": "不予受理",
+    "case.suspended": "中止计时",
+    "case.resumed": "恢复计时",
+    "case.extended": "延期",
+    "case.decided": "已作出决定",
+    "case.result_returned": "办理结果已送回窗口",
+    "case.delivered": "办理结果已送达申请人",
+    "case.cancelled": "办件已取消",
+}
+CASE_TARGET = "cases.itemcase"
+# Event ids are derived from the audit entry, so every delivery of one event, to whichever
+# subscription and however often, carries the same id.
+EVENT_NAMESPACE = uuid.UUID("6d1f3c2e-8f4b-5a7e-9c1d-2b3a4c5d6e7f")
+
+
+def event_id_of(event: Event) -> uuid.UUID:
+    return uuid.uuid5(EVENT_NAMESPACE, event.hash)
+
+
+def payload_of(event: Event, event_id: uuid.UUID) -> dict[str, Any]:
+    data = event.data or {}
+    return {
+        "id": str(event_id),
+        "type": event.verb,
+        "occurred_at": event.occurred_at.isoformat(),
+        "case": {
+            "id": int(event.target_id),
+            "status": data.get("new", ""),
+            "previous_status": data.get("old", ""),
+            "item_code": data.get("item", ""),
+            "receipt_number": data.get("application", ""),
+            "department": data.get("department", ""),
+        },
+        "data": {
+            k: v
+            for k, v in data.items()
+            if k not in {"new", "old", "item", "application", "department"}
+        },
+    }
+
+
+def enqueue_for_event(event: Event) -> list[WebhookDelivery]:
+    """One pending delivery per active subscription of the event's department that asked
+    for its type (one query when nobody subscribes)."""
+    if event.target_type != CASE_TARGET or event.verb not in EVENT_TYPES:
+        return []
+    department = (event.data or {}).get("department")
+    if not department:
+        return []
+    subscriptions = [
+        s
+        for s in Subscription.objects.filter(
+            disabled_at__isnull=True,
+            client__revoked_at__isnull=True,
+            client__department__code=department,
+        )
+        if event.verb in s.event_types
+    ]
+    if not subscriptions:
+        return []
+    event_id = event_id_of(event)
+    body = json.dumps(payload_of(event, event_id), ensure_ascii=False, separators=(",", ":"))
+    now = timezone.now()
+    return WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(
+            subscription=s,
+            event_id=event_id,
+            event_type=event.verb,
+            case_id=int(event.target_id),
+            body=body,
+            next_attempt_at=now,
+            retry_since=now,
+            created_at=now,
+        )
+        for s in subscriptions
+    )

@@ -1,0 +1,173 @@
+"""Retries and stale clients: an Idempotency-Key replays the first answer and refuses a
+different request; ETags give 304 on an unchanged read and 412 on a stale If-Match; a stale
+expected status gets a clear 409."""
+
+import uuid
+
+import pytest
+
+from lianban.audit.models import Event
+from lianban.cases.models import ItemCase
+from lianban.cases.tests.factories import case_of, received_restaurant
+from lianban.integration.models import IdempotencyRecord
+from lianban.integration.tests.conftest import register, system_for
+
+pytestmark = pytest.mark.django_db
+S = ItemCase.Status
+
+
+@pytest.fixture
+def market(restaurant, supervisor):
+    app = received_restaurant()
+    return system_for(register(supervisor, "scjgj")), case_of(app, "SCJGJ-001")
+
+
+def _accepts(case):
+    return Event.objects.filter(
+        verb="case.accepted", target_type="cases.itemcase", target_id=str(case.pk)
+    ).count()
+
+
+def test_the_same_key_and_body_replays_the_first_answer_without_acting_twice(market):
+    system, case = market
+    key = str(uuid.uuid4())
+    first = system.post(f"/cases/{case.pk}/accept", {"expected_status": "dispatched"}, key)
+    again = system.post(f"/cases/{case.pk}/accept", {"expected_status": "dispatched"}, key)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert again["ETag"] == first["ETag"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert not first.has_header("Idempotent-Replayed")
+    assert _accepts(case) == 1
+
+
+def test_the_same_key_with_a_different_body_is_refused(market):
+    system, case = market
+    key = "order-42"
+    system.post(
+        f"/cases/{case.pk}/refuse", {"expected_status": "dispatched", "reason": "材料不全"}, key
+    )
+    other = system.post(
+        f"/cases/{case.pk}/refuse", {"expected_status": "dispatched", "reason": "其他理由"}, key
+    )
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert other.json()["errors"][0]["path"] == "Idempotency-Key"
+    case.refresh_from_db()
+    assert case.reason == "材料不全"
+
+
+def test_keys_belong_to_one_client(market, supervisor):
+    system, case = market
+    other = system_for(register(supervisor, "scjgj"))
+    key = "shared-key"
+    assert (
+        system.post(f"/cases/{case.pk}/accept", {"expected_status": "dispatched"}, key).status_code
+        == 200
+    )
+    # The other system's request with the same key is its own: executed, and refused as stale.
+    response = other.post(f"/cases/{case.pk}/accept", {"expected_status": "dispatched"}, key)
+    assert response.status_code == 409
+    assert IdempotencyRecord.objects.filter(key=key).count() == 2
+
+
+def test_an_error_is_replayed_as_it_was_given(market):
+    system, case = market
+    key = str(uuid.uuid4())
+    first = system.post(
+        f"/cases/{case.pk}/decide", {"expected_status": "dispatched", "outcome": "approved"}, key
+    )
+    assert first.status_code == 409
+    again = system.post(
+        f"/cases/{case.pk}/decide", {"expected_status": "dispatched", "outcome": "approved"}, key
+    )
+    assert (again.status_code, again.json()) == (409, first.json())
+
+
+def test_every_command_needs_a_key(market):
+    system, case = market
+    response = system.http.post(
+        f"/api/v1/cases/{case.pk}/accept",
+        {"expected_status": "dispatched"},
+        content_type="application/json",
+        headers=system.headers(),
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"path": "Idempotency-Key", "message": "必须填写。"}]
+    case.refresh_from_db()
+    assert case.status == S.DISPATCHED
+
+
+def test_an_unchanged_case_or_list_answers_304(market):
+    system, case = market
+    first = system.get(f"/cases/{case.pk}")
+    etag = first["ETag"]
+    unchanged = system.get(f"/cases/{case.pk}", **{"If-None-Match": etag})
+    assert unchanged.status_code == 304
+    assert unchanged["ETag"] == etag
+    listed = system.get("/cases")
+    assert system.get("/cases", **{"If-None-Match": listed["ETag"]}).status_code == 304
+    system.post(f"/cases/{case.pk}/accept", {"expected_status": "dispatched"})
+    changed = system.get(f"/cases/{case.pk}", **{"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+    assert system.get("/cases", **{"If-None-Match": listed["ETag"]}).status_code == 200
+
+
+def test_a_stale_expected_status_is_told_clearly(market, supervisor):
+    system, case = market
+    colleague = system_for(register(supervisor, "scjgj"))
+    assert (
+        colleague.post(f"/cases/{case.pk}/accept", {"expected_status": "dispatched"}).status_code
+        == 200
+    )
+    stale = system.post(
+        f"/cases/{case.pk}/refuse", {"expected_status": "dispatched", "reason": "x"}
+    )
+    assert stale.status_code == 409
+    assert stale.json()["code"] == "conflict"
+    assert stale.json()["message"] == "“营业执照登记”已由他人处理，当前为“办理中”，请刷新后查看。"
+
+
+def test_a_stale_if_match_is_refused_with_412(market):
+    system, case = market
+    etag = system.get(f"/cases/{case.pk}")["ETag"]
+    ok = system.post(
+        f"/cases/{case.pk}/accept", {"expected_status": "dispatched"}, **{"If-Match": etag}
+    )
+    assert ok.status_code == 200
+    stale = system.post(
+        f"/cases/{case.pk}/extend",
+        {"expected_status": "accepted", "days": 3, "approver": "王局长", "reason": "需现场核查"},
+        **{"If-Match": etag},
+    )
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "precondition_failed"
+    assert "请重新读取" in stale.json()["message"]
+    fresh = system.post(
+        f"/cases/{case.pk}/extend",
+        {"expected_status": "accepted", "days": 3, "approver": "王局长", "reason": "需现场核查"},
+        **{"If-Match": ok["ETag"]},
+    )
+    assert fresh.status_code == 200
+    assert fresh.json()["extended"] is True
+
+
+def test_supplement_suspend_resume_and_refuse_through_the_api(restaurant, supervisor):
+    app = received_restaurant()
+    market = system_for(register(supervisor, "scjgj"))
+    fire = system_for(register(supervisor, "xfzd"))
+    base = case_of(app, "SCJGJ-001")
+    asked = market.command(base.pk, "supplement", material_codes=["lease"], reason="租赁合同缺页")
+    assert asked.json()["status"] == "supplement"
+    bad = market.command(base.pk, "refuse", reason="x")
+    assert bad.status_code == 409
+    safety = case_of(app, "XFZD-001")
+    assert fire.command(safety.pk, "accept").status_code == 200
+    suspended = fire.command(safety.pk, "suspend", kind="inspection", reason="委托检测消防设施")
+    assert suspended.json()["status"] == "suspended"
+    assert suspended.json()["clocks"][1]["light"] == "paused"
+    resumed = fire.command(safety.pk, "resume")
+    assert resumed.json()["status"] == "accepted"
+    denied = fire.command(safety.pk, "decide", outcome="denied")
+    assert denied.json()["errors"] == [{"path": "reason", "message": "不予许可必须说明理由。"}]
