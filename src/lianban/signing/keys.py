@@ -306,7 +306,7 @@ def trust_roots() -> list[asn1_x509.Certificate]:
     """The certificates verification trusts: the platform's CAs and imported roots."""
     return [
         _asn1_cert(c.certificate_pem)
-        for c in Credential.objects.filter(purpose=Credential.Purpose.CA)
+        for c in Credential.objects.filter(purpose=Credential.Purpose.CA, revoked_at__isnull=True)
     ]
 
 

@@ -15,13 +15,14 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from asn1crypto import cms, core
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from PIL import Image
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import BoxConstraints
@@ -154,12 +155,24 @@ def _sign(
     return out.getvalue()
 
 
+class _BorderlessQRStamp(QRStamp):
+    """pyHanko's QR stamp, whose link annotation gets no border (PDF's default is a 1 pt
+    frame, which readers draw around the code)."""
+
+    def apply(self, dest_page: int, x: int, y: int, **kwargs: Any) -> Any:
+        page_ref, size = super().apply(dest_page, x, y, **kwargs)
+        annotations = page_ref.get_object()["/Annots"]
+        link = annotations.get_object()[-1].get_object()
+        link["/Border"] = generic.ArrayObject([generic.NumberObject(0)] * 3)
+        return page_ref, size
+
+
 def add_qr(pdf: bytes, *, url: str, beside: Stamp) -> bytes:
     """A QR code leading to the document's verification, left of where the seal goes. Added
     before any signature, so that every signature covers it."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     size = 30 * MM
-    qr = QRStamp(
+    qr = _BorderlessQRStamp(
         writer,
         url,
         # The caption is the address, in the PDF's built-in font: a CJK caption made pyHanko

@@ -33,13 +33,22 @@ def seal_for(department: Any | None) -> Seal:
     """The seal in use for ``department`` (None: the window's), made on first use."""
     found = Seal.objects.filter(department=department, active=True).select_related("credential")
     seal = found.first()
-    if seal is not None:
+    if seal is not None and seal.credential.revoked_at is None:
         return seal
     keys.platform_ca()
     keys._platform_lock()  # two processes must not both make the department's first seal
     seal = found.first()
-    if seal is not None:
+    if seal is not None and seal.credential.revoked_at is None:
         return seal
+    if seal is not None:
+        # Its certificate was stopped. The platform replaces a seal it made; an imported one
+        # must be replaced by importing its successor, which only its CA can issue.
+        if seal.credential.source != seal.credential.Source.PLATFORM:
+            raise keys.SigningUnavailable(
+                f"“{seal}”的印章证书已停用，请导入新的印章证书后再签发文书。"
+            )
+        seal.active = False
+        seal.save(update_fields=["active"])
     if department is None:
         name, purpose, organisation = WINDOW_SEAL_NAME, WINDOW_SEAL_PURPOSE, WINDOW_SEAL_NAME
     else:

@@ -78,10 +78,8 @@ def test_a_revoked_seal_certificate_refuses_to_sign():
     with pytest.raises(DomainError) as exc:
         keys.load(credential)
     assert "已停用，不能用于签章" in exc.value.message
-    with pytest.raises(DomainError) as exc:
-        f.sealed_document()
-    assert "已停用" in exc.value.message
-    assert IssuedDocument.objects.count() == 1
+    # The next document is not sealed with it: the platform makes the window a new seal.
+    assert f.sealed_document().seal.credential_id != credential.pk
 
 
 def test_a_revoked_personal_certificate_is_replaced_not_used():
@@ -284,3 +282,40 @@ def test_a_changed_passphrase_is_not_blamed_on_the_document(monkeypatch):
     message = getattr(exc.value, "message", str(exc.value))
     assert "PDF 文件已加密或已损坏" not in message
     assert IssuedDocument.objects.count() == 0
+
+
+def test_a_seal_whose_certificate_was_stopped_is_replaced_and_old_documents_still_verify():
+    department = DepartmentFactory()
+    before = f.sealed_document(department=department)
+    old_seal = before.seal
+    old_seal.credential.revoked_at = timezone.now()
+    old_seal.credential.save(update_fields=["revoked_at"])
+
+    after = f.sealed_document(department=department)
+    old_seal.refresh_from_db()
+    assert not old_seal.active
+    assert after.seal.pk != old_seal.pk and after.seal.active
+    assert after.seal.credential.revoked_at is None
+    assert verify_pdf(after.file.read()).authentic
+    # What the old seal signed is still what it was: signed by a certificate the trusted CA
+    # issued, at a time it was in force.
+    assert verify_pdf(before.file.read()).authentic
+
+
+def test_an_imported_seal_that_was_stopped_is_not_silently_replaced():
+    department = DepartmentFactory()
+    seal = seal_for(department)
+    seal.credential.source = Credential.Source.IMPORTED
+    seal.credential.revoked_at = timezone.now()
+    seal.credential.save(update_fields=["source", "revoked_at"])
+    with pytest.raises(keys.SigningUnavailable, match="请导入新的印章证书"):
+        f.sealed_document(department=department)
+    assert Seal.objects.filter(department=department).count() == 1
+
+
+def test_a_stopped_root_is_no_longer_trusted():
+    document = f.sealed_document()
+    Credential.objects.filter(purpose=Credential.Purpose.CA).update(revoked_at=timezone.now())
+    report = verify_pdf(document.file.read())
+    assert not report.authentic
+    assert any("不是本平台或其信任的机构签发" in p for p in report.problems)
