@@ -61,6 +61,12 @@ SETTINGS: dict[str, Setting] = {
     "LIANBAN_WEBHOOK_TIMEOUT": Setting(
         "10", "Seconds a webhook receiver has to answer one delivery before it counts as failed."
     ),
+    "LIANBAN_WEBHOOK_NETWORKS": Setting(
+        "",
+        "Comma-separated networks (CIDR) webhook receivers may be in besides public addresses, "
+        "e.g. the government network's 10.0.0.0/8. Loopback and other internal addresses are "
+        "refused unless listed.",
+    ),
     "LIANBAN_SIGNING_PASSPHRASE": Setting(
         "",
         "Passphrase that encrypts the platform's signing keys (CA, timestamps, seals, personal "

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from lianban.conf import env
+from lianban.integration import addresses
 from lianban.integration.models import DeliveryAttempt, WebhookDelivery
 from lianban.integration.signature import HEADER, sign
 
@@ -43,6 +44,9 @@ Transport = Callable[[str, bytes, dict[str, str], float], int]
 
 
 def http_transport(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+    # Checked again at each delivery: the receiver's name may resolve elsewhere by now.
+    # (AddressRefused is a ValueError: the attempt fails and is retried like a timeout.)
+    addresses.check(url)
     response = requests.post(
         url, data=body, headers=headers, timeout=timeout, allow_redirects=False
     )

@@ -23,6 +23,7 @@ from lianban.catalog.models import Department
 from lianban.common.errors import DomainError, NotAllowed
 from lianban.common.text import clean_text
 from lianban.conf import env
+from lianban.integration import addresses
 from lianban.integration.models import (
     AccessToken,
     ApiCall,
@@ -307,6 +308,10 @@ def _clean_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname or len(url) > 300:
         raise DomainError("接收地址应为 http:// 或 https:// 开头的完整网址。", path="url")
+    try:
+        addresses.check(url, unresolved_ok=True)
+    except addresses.AddressRefused as exc:
+        raise DomainError(str(exc), path="url") from exc
     return url
 
 

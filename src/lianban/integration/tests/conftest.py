@@ -94,6 +94,12 @@ class DepartmentSystem:
         )
 
 
+@pytest.fixture(autouse=True)
+def _receivers_on_loopback(monkeypatch):
+    # The tests' webhook receivers listen on loopback, which production refuses unless listed.
+    monkeypatch.setenv("LIANBAN_WEBHOOK_NETWORKS", "127.0.0.0/8")
+
+
 @pytest.fixture
 def restaurant(db):
     return published_restaurant()
