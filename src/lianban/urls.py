@@ -15,6 +15,7 @@ urlpatterns = [
     path("window/", include("lianban.window.urls")),
     path("workbench/", include("lianban.workbench.urls")),
     path("verify/", include("lianban.signing.urls")),
+    path("trail/", include("lianban.audit.urls")),
     path("integration/", include("lianban.integration.urls")),
     path("", include("lianban.portal.urls")),
 ]
