@@ -21,7 +21,9 @@ def application(db):
     fire = case_of(app, "XFZD-001")
     services.case_accept(case=fire, actor=reviewer("xfzd"))
     fire.refresh_from_db()
-    services.case_refuse(case=case_of(app, "CGJ-001"), actor=reviewer("cgj"), reason="门头位置不符合规划")
+    services.case_refuse(
+        case=case_of(app, "CGJ-001"), actor=reviewer("cgj"), reason="门头位置不符合规划"
+    )
     return app
 
 
@@ -32,7 +34,14 @@ def page(client, user, app):
 
 def test_the_applicant_sees_every_step_of_their_own_application(client, application):
     html = page(client, application.applicant.user, application).content.decode()
-    for step in ("网上提交申请", "收件，出具收件回执", "分送部门", "受理", "不予受理", "签发文书（加盖电子印章）"):
+    for step in (
+        "网上提交申请",
+        "收件，出具收件回执",
+        "分送部门",
+        "受理",
+        "不予受理",
+        "签发文书（加盖电子印章）",
+    ):
         assert step in html, step
     assert "门头位置不符合规划" in html
     assert "消防救援支队" in html and "城管局" in html
