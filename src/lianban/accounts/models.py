@@ -37,6 +37,12 @@ class User(AbstractUser):
     def is_supervisor(self) -> bool:
         return self.is_superuser or self.role == self.Role.SUPERVISOR
 
+    @property
+    def is_person(self) -> bool:
+        """False for a department system's service account (lianban.integration), which
+        acts for its department and signs nothing personally."""
+        return not hasattr(self, "client_system")
+
 
 class Applicant(models.Model):
     """申请人: a natural person or a legal person, with or without an online account (a

@@ -22,6 +22,14 @@ KINDS = {
 EXECUTABLES = (b"MZ", b"\x7fELF", b"#!", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa", b"PK\x03\x04")
 
 
+def extension_for(content_type: str) -> str:
+    """The file name suffix a stored file of ``content_type`` is downloaded with."""
+    for kind_type, suffixes in KINDS.values():
+        if kind_type == content_type:
+            return suffixes[0]
+    return ""
+
+
 def max_upload_bytes() -> int:
     return int(float(env("LIANBAN_MAX_UPLOAD_MB")) * 1024 * 1024)
 

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
+from lianban.applications.files import extension_for
 from lianban.applications.models import Application, MaterialFile, Notice
 from lianban.applications.selectors import visible_to
 
@@ -26,7 +27,7 @@ def material_file(request: HttpRequest, pk: int, file_id: int) -> FileResponse:
     response = FileResponse(
         f.file.open("rb"),
         as_attachment=True,
-        filename=f"{f.material_code}-v{f.version}{_ext(f.content_type)}",
+        filename=f"{f.material_code}-v{f.version}{extension_for(f.content_type)}",
         content_type=f.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -44,10 +45,4 @@ def notice_pdf(request: HttpRequest, pk: int, notice_id: int) -> FileResponse:
         as_attachment=True,
         filename=f"{notice.number}.pdf",
         content_type="application/pdf",
-    )
-
-
-def _ext(content_type: str) -> str:
-    return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(
-        content_type, ""
     )

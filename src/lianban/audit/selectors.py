@@ -3,6 +3,7 @@ them (全程留痕)."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -38,8 +39,10 @@ VERBS = {
     "case.result_returned": "办理结果送回综合窗口",
     "case.cancelled": "取消办理",
     "case.delivered": "送达",
-    "document_issued": "签发文书（加盖电子印章）",
-    "document_revoked": "撤销文书",
+    "signing.document_issued": "签发文书（加盖电子印章）",
+    "signing.document_revoked": "撤销文书",
+    "signing.seal_created": "启用电子印章",
+    "signing.credential_imported": "导入证书",
 }
 
 APPLICATION = "applications.application"
@@ -68,13 +71,28 @@ def trail_for_application(application: Any, *, department_id: int | None = None)
     return Event.objects.filter(where).select_related("actor").order_by("id")
 
 
+@cache
+def _value_labels() -> dict[str, dict[str, str]]:
+    """Chinese for the coded values events record (outcome, kind, delivery method)."""
+    from lianban.cases.models import Delivery, ItemCase, Suspension
+    from lianban.signing.models import IssuedDocument
+
+    return {
+        "outcome": dict(ItemCase.Outcome.choices),
+        "kind": {**dict(Suspension.Kind.choices), **dict(IssuedDocument.Kind.choices)},
+        "method": dict(Delivery.Method.choices),
+    }
+
+
 def describe(event: Event, case_names: dict[str, str]) -> dict[str, Any]:
     """One row of the trace page."""
     data = event.data or {}
+    labels = _value_labels()
     details = []
     for key in ("reason", "outcome", "kind", "number", "days", "method"):
         if data.get(key):
-            details.append(str(data[key]))
+            value = str(data[key])
+            details.append(labels.get(key, {}).get(value, value))
     subject = ""
     if event.target_type == CASE:
         subject = case_names.get(event.target_id, "")

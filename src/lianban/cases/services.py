@@ -10,10 +10,8 @@ once, the second waits for the lock, then finds the case moved on and is told so
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import IO, Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -505,15 +503,16 @@ def case_return_result(
         )
         d["stream"].seek(0)
         sealed = _seal_result(case, actor, doc, d["stream"].read(), checked.kind, n + 1)
-        doc.file.save(f"{case.pk}-{n + 1}.pdf", ContentFile(sealed.data), save=False)
-        doc.sha256 = sealed.document.sha256
+        # The result is the register's file: one copy, the one verification knows.
+        doc.file.name = sealed.file.name
+        doc.sha256 = sealed.sha256
         doc.save()
         stored.append(
             {
                 "title": doc.title,
                 "number": doc.number,
                 "sha256": doc.sha256,
-                "register": sealed.document.number,
+                "register": sealed.number,
             }
         )
     case.status = new_status
@@ -538,15 +537,9 @@ def case_return_result(
     return case
 
 
-@dataclass(frozen=True)
-class _Sealed:
-    document: Any
-    data: bytes
-
-
 def _seal_result(
     case: ItemCase, actor: Any, doc: ResultDocument, upload: bytes, kind: str, n: int
-) -> _Sealed:
+) -> Any:
     """The result as the platform issues it: a PDF (a scan is placed on an A4 page) signed
     by the reviewer who decided and sealed by the department, entered in the register."""
     from lianban.documents.render import image_pdf
@@ -555,7 +548,7 @@ def _seal_result(
 
     pdf = upload if kind == "pdf" else image_pdf(upload, doc.title)
     try:
-        issued = issue_document(
+        return issue_document(
             pdf=pdf,
             number=f"JG{case.application.receipt_number}-{case.pk}-{n}",
             kind=IssuedDocument.Kind.RESULT,
@@ -569,8 +562,6 @@ def _seal_result(
         )
     except DomainError as exc:
         raise DomainError(f"“{doc.title}”：{exc.message}", path=f"documents[{n - 1}].file") from exc
-    with issued.file.open("rb") as f:
-        return _Sealed(issued, f.read())
 
 
 # ---- Delivery, completion, archive ------------------------------------------------------

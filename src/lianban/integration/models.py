@@ -54,6 +54,10 @@ class ClientSystem(models.Model):
     def is_active(self) -> bool:
         return self.revoked_at is None
 
+    @property
+    def scope_labels(self) -> list[str]:
+        return [Scope(s).label if s in Scope.values else s for s in self.scopes]
+
 
 class ClientCredential(models.Model):
     """One client secret. Only its SHA-256 is kept (the secret is 256 random bits, so a
@@ -159,6 +163,12 @@ class Subscription(models.Model):
     def __str__(self) -> str:
         return self.url
 
+    @property
+    def event_labels(self) -> list[str]:
+        from lianban.integration.outbox import EVENT_TYPES
+
+        return [EVENT_TYPES.get(t, t) for t in self.event_types]
+
 
 class WebhookDelivery(models.Model):
     """One event for one subscription: the outbox row, written in the transaction of the
@@ -203,6 +213,12 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"
+
+    @property
+    def event_label(self) -> str:
+        from lianban.integration.outbox import EVENT_TYPES
+
+        return EVENT_TYPES.get(self.event_type, self.event_type)
 
 
 class DeliveryAttempt(models.Model):

@@ -17,12 +17,11 @@ from lianban.cases import clocks
 from lianban.cases.models import ItemCase
 from lianban.cases.transitions import CASE_TRANSITIONS
 from lianban.common.errors import DomainError
-from lianban.common.identity import mask_credit_code, mask_resident_id
+from lianban.common.identity import mask_identifier
 from lianban.integration.auth import ClientContext
 from lianban.integration.models import ApiCall, ClientSystem, WebhookDelivery
 from lianban.workbench import selectors as workbench
 
-S = ItemCase.Status
 # The commands a department system may send, as the transition table names them.
 COMMANDS = (
     "accept",
@@ -94,9 +93,9 @@ def list_page(qs: QuerySet[ItemCase], offset: int, limit: int) -> list[dict[str,
             "item_name": item_name,
             "receipt_number": receipt or "",
             "applicant_name": name,
-            "applicant_identifier": mask_resident_id(id_number)
-            if kind == Applicant.Kind.NATURAL
-            else mask_credit_code(credit_code),
+            "applicant_identifier": mask_identifier(
+                id_number if kind == Applicant.Kind.NATURAL else credit_code
+            ),
             "running_due": running_due,
             "extended": extended,
             "dispatched_at": dispatched_at,

@@ -22,11 +22,9 @@ from lianban.integration.forms import ClientForm, ScopesForm
 from lianban.integration.models import (
     ClientCredential,
     ClientSystem,
-    Scope,
     Subscription,
     WebhookDelivery,
 )
-from lianban.integration.outbox import EVENT_TYPES
 
 View = Callable[..., HttpResponseBase]
 PAGE_SIZE = 50
@@ -57,7 +55,7 @@ def clients(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "integration/clients.html",
-        {"clients": selectors.clients(), "scope_labels": dict(Scope.choices)},
+        {"clients": selectors.clients()},
     )
 
 
@@ -89,11 +87,9 @@ def _client_page(
         "integration/client.html",
         {
             "client": client,
-            "scope_labels": dict(Scope.choices),
             "scopes_form": scopes_form or ScopesForm(initial={"scopes": client.scopes}),
             "credentials": client.credentials.all(),
             "subscriptions": client.subscriptions.all(),
-            "event_labels": EVENT_TYPES,
             "calls": selectors.recent_calls(client),
         },
     )
@@ -175,7 +171,6 @@ def deliveries(request: HttpRequest) -> HttpResponse:
             "page": page,
             "status": status,
             "statuses": WebhookDelivery.Status.choices,
-            "event_labels": EVENT_TYPES,
         },
     )
 
@@ -192,7 +187,6 @@ def delivery(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "delivery": found,
             "attempts": found.attempt_log.all(),
-            "event_labels": EVENT_TYPES,
         },
     )
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    QueryDict,
+)
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from lianban.catalog.models import Bundle
 from lianban.catalog.planner import Definition, Plan, PlanError, make_plan
 from lianban.catalog.selectors import definition_of, published_definitions, published_version
+from lianban.portal.guide_pdf import sealed_notice
 
 ANSWER_PREFIX = "q-"
 TEXT_SIZE_COOKIE = "text_size"
@@ -99,6 +107,17 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
 def notice(request: HttpRequest, code: str) -> HttpResponse:
     definition = _definition(code)
     plan, errors = _plan(definition, answers_from_query(request.GET, definition))
+    return _notice_page(request, definition, plan, errors)
+
+
+def _notice_page(
+    request: HttpRequest,
+    definition: Definition,
+    plan: Plan | None,
+    errors: list[str],
+    *,
+    status: int = 200,
+) -> HttpResponse:
     return render(
         request,
         "portal/notice.html",
@@ -109,25 +128,17 @@ def notice(request: HttpRequest, code: str) -> HttpResponse:
             "errors": errors,
             "query_string": request.GET.urlencode(),
         },
+        status=status,
     )
 
 
 @require_GET
 def notice_pdf(request: HttpRequest, code: str) -> HttpResponseBase:
     """The 一次性告知单 as a sealed PDF, for the answers given."""
-    from django.http import FileResponse
-
-    from lianban.portal.guide_pdf import sealed_notice
-
     definition = _definition(code)
     plan, errors = _plan(definition, answers_from_query(request.GET, definition))
     if plan is None:
-        return render(
-            request,
-            "portal/notice.html",
-            {"d": definition, "s": definition.snapshot, "plan": None, "errors": errors},
-            status=400,
-        )
+        return _notice_page(request, definition, plan, errors, status=400)
     document = sealed_notice(definition, plan)
     response = FileResponse(
         document.file.open("rb"),

@@ -11,10 +11,8 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from lianban.api.errors import ErrorOut
-from lianban.common.errors import DomainError
-from lianban.conf import env
 from lianban.signing.models import IssuedDocument
-from lianban.signing.verify import Report, verify_pdf
+from lianban.signing.verify import Report, verify_upload
 
 router = Router(tags=["文书核验"])
 
@@ -101,10 +99,7 @@ def _verification_out(report: Report) -> VerificationOut:
     "是否与登记簿一致以及是否已撤销。",
 )
 def verify(request: HttpRequest, file: File[UploadedFile]) -> VerificationOut:
-    limit = int(env("LIANBAN_MAX_UPLOAD_MB")) * 1024 * 1024
-    if file.size is not None and file.size > limit:
-        raise DomainError(f"文件超过 {env('LIANBAN_MAX_UPLOAD_MB')} MB，无法核验。", path="file")
-    return _verification_out(verify_pdf(file.read()))
+    return _verification_out(verify_upload(file))
 
 
 @router.get(

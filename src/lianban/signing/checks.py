@@ -12,10 +12,9 @@ def signing_passphrase(app_configs: Any, **kwargs: Any) -> list[Warning]:
     if uses_development_passphrase():
         return [
             Warning(
-                "LIANBAN_SIGNING_PASSPHRASE is not set: the signing keys are encrypted with the "
-                "development passphrase.",
-                hint="Set LIANBAN_SIGNING_PASSPHRASE (or LIANBAN_SIGNING_PASSPHRASE_FILE) before "
-                "the first document is issued.",
+                "未设置 LIANBAN_SIGNING_PASSPHRASE：签章密钥正以开发用口令加密保存。",
+                hint="请在签发第一份文书之前设置 LIANBAN_SIGNING_PASSPHRASE"
+                "（或 LIANBAN_SIGNING_PASSPHRASE_FILE）。",
                 id="lianban.W001",
             )
         ]

@@ -228,7 +228,7 @@ def _issue(
     return builder.sign(issuer_key, hashes.SHA256()), key
 
 
-def _platform_lock() -> None:
+def platform_lock() -> None:
     """Serialise the making of the platform's keys between processes. SQLite's write lock
     (taken at the transaction's start) already does; PostgreSQL takes an advisory lock."""
     if connection.vendor == "postgresql":
@@ -254,7 +254,7 @@ def platform_ca() -> Credential:
     found = _current(Credential.Purpose.CA, source=Credential.Source.PLATFORM)
     if found is not None:
         return found
-    _platform_lock()
+    platform_lock()
     found = _current(Credential.Purpose.CA, source=Credential.Source.PLATFORM)
     if found is not None:
         return found
@@ -270,7 +270,7 @@ def timestamp_authority() -> Credential:
     if found is not None:
         return found
     ca = platform_ca()
-    _platform_lock()
+    platform_lock()
     found = _current(Credential.Purpose.TSA)
     if found is not None:
         return found
@@ -310,6 +310,7 @@ def trust_roots() -> list[asn1_x509.Certificate]:
     ]
 
 
+@transaction.atomic
 def import_credential(
     *,
     purpose: str,
@@ -330,7 +331,7 @@ def import_credential(
     if Credential.objects.filter(fingerprint=fingerprint(certificate)).exists():
         raise DomainError("该证书已导入。", path="pkcs12")
     chain = [c for c in extra or () if c.subject != c.issuer]
-    return _store(
+    credential = _store(
         certificate=certificate,
         key=key,
         purpose=purpose,
@@ -338,15 +339,29 @@ def import_credential(
         chain=chain,
         user=user,
     )
+    _imported(credential)
+    return credential
 
 
+def _imported(credential: Credential) -> None:
+    from lianban.audit.services import record_event
+
+    record_event(
+        actor=None,
+        verb="signing.credential_imported",
+        target=credential,
+        data={"purpose": credential.purpose, "subject": credential.subject},
+    )
+
+
+@transaction.atomic
 def import_trust_root(pem: bytes) -> Credential:
     """Trust an external CA's root certificate for verification (no key)."""
     certificate = x509.load_pem_x509_certificate(pem)
     found = Credential.objects.filter(fingerprint=fingerprint(certificate)).first()
     if found is not None:
         return found
-    return Credential.objects.create(
+    credential = Credential.objects.create(
         purpose=Credential.Purpose.CA,
         source=Credential.Source.IMPORTED,
         subject=display_name(certificate.subject),
@@ -358,6 +373,8 @@ def import_trust_root(pem: bytes) -> Credential:
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
     )
+    _imported(credential)
+    return credential
 
 
 def sm3_hex(data: bytes) -> str:

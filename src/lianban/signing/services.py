@@ -36,24 +36,35 @@ def seal_for(department: Any | None) -> Seal:
     if seal is not None and seal.credential.revoked_at is None:
         return seal
     keys.platform_ca()
-    keys._platform_lock()  # two processes must not both make the department's first seal
+    keys.platform_lock()  # two processes must not both make the department's first seal
     seal = found.first()
     if seal is not None and seal.credential.revoked_at is None:
         return seal
-    if seal is not None:
-        # Its certificate was stopped. The platform replaces a seal it made; an imported one
-        # must be replaced by importing its successor, which only its CA can issue.
-        if seal.credential.source != seal.credential.Source.PLATFORM:
-            raise keys.SigningUnavailable(
-                f"“{seal}”的印章证书已停用，请导入新的印章证书后再签发文书。"
-            )
-        seal.active = False
-        seal.save(update_fields=["active"])
+    # A seal whose certificate was stopped: the platform replaces a seal it made; an imported
+    # one must be replaced by importing its successor, which only its CA can issue.
+    if seal is not None and seal.credential.source != seal.credential.Source.PLATFORM:
+        raise keys.SigningUnavailable(f"“{seal}”的印章证书已停用，请导入新的印章证书后再签发文书。")
+    name, purpose = seal_text(department)
+    return replace_seal(
+        department=department,
+        credential=keys.issue_seal_credential(f"{name}{purpose}", name),
+        actor=None,
+    )
+
+
+def seal_text(department: Any | None) -> tuple[str, str]:
+    """What a seal says: the name along its edge and its purpose beneath the star."""
     if department is None:
-        name, purpose, organisation = WINDOW_SEAL_NAME, WINDOW_SEAL_PURPOSE, WINDOW_SEAL_NAME
-    else:
-        name, purpose, organisation = department.name, DEPARTMENT_SEAL_PURPOSE, department.name
-    credential = keys.issue_seal_credential(f"{name}{purpose}", organisation)
+        return WINDOW_SEAL_NAME, WINDOW_SEAL_PURPOSE
+    return department.name, DEPARTMENT_SEAL_PURPOSE
+
+
+@transaction.atomic
+def replace_seal(*, department: Any | None, credential: Any, actor: Any) -> Seal:
+    """Put a new seal for ``department`` (None: the window) in use with ``credential``; the
+    one it replaces stays on record, so what it sealed still verifies."""
+    Seal.objects.filter(department=department, active=True).update(active=False)
+    name, purpose = seal_text(department)
     seal = Seal.objects.create(
         department=department,
         name=name,
@@ -62,10 +73,14 @@ def seal_for(department: Any | None) -> Seal:
         image=draw_seal(name, purpose),
     )
     record_event(
-        actor=None,
-        verb="seal_created",
+        actor=actor,
+        verb="signing.seal_created",
         target=seal,
-        data={"name": str(seal), "certificate": credential.fingerprint},
+        data={
+            "name": str(seal),
+            "certificate": credential.fingerprint,
+            "source": credential.source,
+        },
     )
     return seal
 
@@ -94,7 +109,7 @@ def issue_document(
     signer = None
     # A department system acting through its service account is the department itself: its
     # acts carry the seal alone, since no person signed them.
-    personal = personal and not hasattr(actor, "client_system")
+    personal = personal and getattr(actor, "is_person", False)
     try:
         stamp = stamp or pdfsign.default_stamp(pdf)
         if qr:
@@ -138,7 +153,7 @@ def issue_document(
     document.save()
     record_event(
         actor=actor,
-        verb="document_issued",
+        verb="signing.document_issued",
         target=document,
         data={
             "number": number,
@@ -175,7 +190,7 @@ def revoke_document(*, document: IssuedDocument, actor: Any, reason: str) -> Iss
     document.save(update_fields=["revoked_at", "revoked_reason", "revoked_by"])
     record_event(
         actor=actor,
-        verb="document_revoked",
+        verb="signing.document_revoked",
         target=document,
         data={"number": document.number, "reason": reason},
     )

@@ -19,7 +19,9 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from lianban.applications.files import max_upload_bytes
 from lianban.common.errors import DomainError
+from lianban.conf import env
 from lianban.signing import keys
 from lianban.signing.models import IssuedDocument
 from lianban.signing.pdfsign import outside_event_loop
@@ -44,10 +46,6 @@ class SignatureReport:
     # What was added after this signature is what later signatures add, nothing else.
     allowed_changes: bool
 
-    @property
-    def good(self) -> bool:
-        return self.intact and self.valid and self.trusted
-
 
 @dataclass
 class Report:
@@ -69,6 +67,16 @@ def _subject(certificate: Any) -> str:
     from cryptography import x509
 
     return keys.display_name(x509.load_der_x509_certificate(certificate.dump()).subject)
+
+
+def verify_upload(upload: Any) -> Report:
+    """The verdict on an uploaded file (the page's and the API's), refused above the
+    platform's upload limit."""
+    if upload is None:
+        raise DomainError("请选择要核验的 PDF 文件。", path="file")
+    if upload.size is not None and upload.size > max_upload_bytes():
+        raise DomainError(f"文件超过 {env('LIANBAN_MAX_UPLOAD_MB')} MB，无法核验。", path="file")
+    return verify_pdf(upload.read())
 
 
 def verify_pdf(data: bytes) -> Report:

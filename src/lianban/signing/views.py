@@ -15,23 +15,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lianban.common.errors import DomainError
-from lianban.conf import env
 from lianban.signing import keys
 from lianban.signing.models import Credential, IssuedDocument
 from lianban.signing.services import can_revoke, revoke_document
-from lianban.signing.verify import verify_pdf
+from lianban.signing.verify import verify_upload
 
 NUMBER_MAX = 64
-
-
-def _read_upload(request: HttpRequest) -> bytes:
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise DomainError("请选择要核验的 PDF 文件。", path="file")
-    limit = int(env("LIANBAN_MAX_UPLOAD_MB")) * 1024 * 1024
-    if upload.size is not None and upload.size > limit:
-        raise DomainError(f"文件超过 {env('LIANBAN_MAX_UPLOAD_MB')} MB，无法核验。", path="file")
-    return upload.read()
 
 
 @require_http_methods(["GET", "POST"])
@@ -41,7 +30,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if "file" in request.FILES:
             try:
-                context["report"] = verify_pdf(_read_upload(request))
+                context["report"] = verify_upload(request.FILES.get("file"))
             except DomainError as exc:
                 context["error"] = exc.message
         else:
@@ -67,7 +56,7 @@ def document(request: HttpRequest, number: str) -> HttpResponse:
     context: dict[str, object] = {"doc": doc, "may_revoke": can_revoke(request.user, doc)}
     if request.method == "POST":
         try:
-            report = verify_pdf(_read_upload(request))
+            report = verify_upload(request.FILES.get("file"))
             context["report"] = report
             context["same_document"] = report.document is not None and report.document.pk == doc.pk
         except DomainError as exc:

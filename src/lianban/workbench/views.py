@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lianban.accounts.models import User
 from lianban.applications import formdata
+from lianban.applications.files import extension_for
 from lianban.applications.models import MaterialFile
 from lianban.cases import services
 from lianban.cases.models import Clock, ItemCase, ResultDocument, Suspension
@@ -514,7 +515,7 @@ def material_file(request: HttpRequest, pk: int, file_id: int) -> FileResponse:
     response = FileResponse(
         f.file.open("rb"),
         as_attachment=True,
-        filename=f"{f.material_code}-v{f.version}{_extension(f.content_type)}",
+        filename=f"{f.material_code}-v{f.version}{extension_for(f.content_type)}",
         content_type=f.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -535,9 +536,3 @@ def result_file(request: HttpRequest, pk: int, doc_id: int) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def _extension(content_type: str) -> str:
-    return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(
-        content_type, ""
-    )

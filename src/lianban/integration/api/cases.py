@@ -19,6 +19,7 @@ from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
 from lianban.api.errors import MAX_ID, ErrorOut
+from lianban.applications.files import extension_for
 from lianban.cases import services as case_services
 from lianban.cases.models import ItemCase, ResultDocument
 from lianban.common.errors import DomainError
@@ -35,7 +36,7 @@ from lianban.integration.api.schemas import (
     SupplementIn,
     SuspendIn,
 )
-from lianban.integration.auth import ClientContext, bearer, logged, require
+from lianban.integration.auth import bearer, logged, require
 from lianban.integration.models import Scope
 
 S = ItemCase.Status
@@ -169,11 +170,10 @@ def download_material(
     context = require(request, Scope.MATERIALS_READ)
     case = selectors.case_for(context, case_id)
     f = selectors.material_file(case, file_id)
-    suffix = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
     response = FileResponse(
         f.file.open("rb"),
         as_attachment=True,
-        filename=f"{f.material_code}-v{f.version}{suffix.get(f.content_type, '')}",
+        filename=f"{f.material_code}-v{f.version}{extension_for(f.content_type)}",
         content_type=f.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -183,19 +183,21 @@ def download_material(
 
 # ---- Cases: commands ---------------------------------------------------------------------
 
-Call = Callable[[ItemCase, ClientContext, str], Any]
-
 
 def _command(
     request: HttpRequest,
     case_id: int,
     key: str | None,
     if_match: str | None,
-    content: dict[str, Any],
-    call: Call,
+    arguments: dict[str, Any],
+    service: Callable[..., Any],
+    *,
+    fingerprint: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """Run one case service once per idempotency key, as the client's service account,
-    and answer with the case as it now is (and its new ETag)."""
+    """Run one case service once per idempotency key, as the client's service account —
+    ``service(case=…, actor=…, **arguments)``: the request schemas name their fields as the
+    services name their arguments — and answer with the case as it now is (and its new
+    ETag). ``fingerprint`` is what identifies the request when ``arguments`` hold files."""
     context = require(request, Scope.CASES_ACT)
 
     def execute() -> idempotency.Result:
@@ -207,14 +209,16 @@ def _command(
                     f"“{case.item_name}”已有变化（ETag 不符），请重新读取后再操作。",
                     path="If-Match",
                 )
-        call(case, context, content["expected_status"])
+        service(case=case, actor=context.actor, **arguments)
         body = _case_json(selectors.case_for(context, case_id))
         return idempotency.Result(200, body, {"ETag": selectors.etag_of(body)})
 
     return idempotency.run(
         client=context.client,
         key=key,
-        print_=idempotency.fingerprint(request.method or "", request.path, content),
+        print_=idempotency.fingerprint(
+            request.method or "", request.path, arguments if fingerprint is None else fingerprint
+        ),
         execute=execute,
     )
 
@@ -240,14 +244,7 @@ def accept(
     if_match: str | None = if_match_header(),
 ) -> HttpResponse:
     return _command(
-        request,
-        case_id,
-        idempotency_key,
-        if_match,
-        payload.model_dump(mode="json"),
-        lambda case, ctx, expected: case_services.case_accept(
-            case=case, actor=ctx.actor, expected_status=expected
-        ),
+        request, case_id, idempotency_key, if_match, payload.model_dump(), case_services.case_accept
     )
 
 
@@ -266,14 +263,7 @@ def refuse(
     if_match: str | None = if_match_header(),
 ) -> HttpResponse:
     return _command(
-        request,
-        case_id,
-        idempotency_key,
-        if_match,
-        payload.model_dump(mode="json"),
-        lambda case, ctx, expected: case_services.case_refuse(
-            case=case, actor=ctx.actor, reason=payload.reason, expected_status=expected
-        ),
+        request, case_id, idempotency_key, if_match, payload.model_dump(), case_services.case_refuse
     )
 
 
@@ -296,14 +286,8 @@ def request_supplement(
         case_id,
         idempotency_key,
         if_match,
-        payload.model_dump(mode="json"),
-        lambda case, ctx, expected: case_services.case_request_supplement(
-            case=case,
-            actor=ctx.actor,
-            material_codes=payload.material_codes,
-            reason=payload.reason,
-            expected_status=expected,
-        ),
+        payload.model_dump(),
+        case_services.case_request_supplement,
     )
 
 
@@ -326,14 +310,8 @@ def suspend(
         case_id,
         idempotency_key,
         if_match,
-        payload.model_dump(mode="json"),
-        lambda case, ctx, expected: case_services.case_suspend(
-            case=case,
-            actor=ctx.actor,
-            kind=payload.kind,
-            reason=payload.reason,
-            expected_status=expected,
-        ),
+        payload.model_dump(),
+        case_services.case_suspend,
     )
 
 
@@ -352,14 +330,7 @@ def resume(
     if_match: str | None = if_match_header(),
 ) -> HttpResponse:
     return _command(
-        request,
-        case_id,
-        idempotency_key,
-        if_match,
-        payload.model_dump(mode="json"),
-        lambda case, ctx, expected: case_services.case_resume(
-            case=case, actor=ctx.actor, expected_status=expected
-        ),
+        request, case_id, idempotency_key, if_match, payload.model_dump(), case_services.case_resume
     )
 
 
@@ -378,19 +349,7 @@ def extend(
     if_match: str | None = if_match_header(),
 ) -> HttpResponse:
     return _command(
-        request,
-        case_id,
-        idempotency_key,
-        if_match,
-        payload.model_dump(mode="json"),
-        lambda case, ctx, expected: case_services.case_extend(
-            case=case,
-            actor=ctx.actor,
-            days=payload.days,
-            approver=payload.approver,
-            reason=payload.reason,
-            expected_status=expected,
-        ),
+        request, case_id, idempotency_key, if_match, payload.model_dump(), case_services.case_extend
     )
 
 
@@ -409,18 +368,7 @@ def decide(
     if_match: str | None = if_match_header(),
 ) -> HttpResponse:
     return _command(
-        request,
-        case_id,
-        idempotency_key,
-        if_match,
-        payload.model_dump(mode="json"),
-        lambda case, ctx, expected: case_services.case_decide(
-            case=case,
-            actor=ctx.actor,
-            outcome=payload.outcome,
-            reason=payload.reason,
-            expected_status=expected,
-        ),
+        request, case_id, idempotency_key, if_match, payload.model_dump(), case_services.case_decide
     )
 
 
@@ -496,17 +444,18 @@ def upload_results(
         "files": [_sha256(f) for f in files],
     }
 
-    def call(case: ItemCase, ctx: ClientContext, expected: str) -> Any:
-        for f in files:
-            f.seek(0)
-        return case_services.case_return_result(
-            case=case,
-            actor=ctx.actor,
-            documents=[
-                {**d, "stream": f, "name": f.name or ""}
-                for d, f in zip(described, files, strict=True)
-            ],
-            expected_status=expected,
-        )
-
-    return _command(request, case_id, idempotency_key, if_match, content, call)
+    arguments = {
+        "expected_status": str(expected_status),
+        "documents": [
+            {**d, "stream": f, "name": f.name or ""} for d, f in zip(described, files, strict=True)
+        ],
+    }
+    return _command(
+        request,
+        case_id,
+        idempotency_key,
+        if_match,
+        arguments,
+        case_services.case_return_result,
+        fingerprint=content,
+    )

@@ -195,7 +195,7 @@ def test_who_may_revoke(client, accepted):
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
     assert client.get(f"/verify/{acceptance.number}/revoke/").status_code == 405
     assert not IssuedDocument.objects.filter(revoked_at__isnull=False).exists()
-    assert not Event.objects.filter(verb="document_revoked").exists()
+    assert not Event.objects.filter(verb="signing.document_revoked").exists()
 
     # The issuing department's reviewer may revoke its acceptance notice.
     officer = reviewer("xfzd")
@@ -226,7 +226,7 @@ def test_revocation_is_recorded_told_to_the_applicant_and_shown_everywhere(clien
     assert f"文书 {acceptance.number} 已撤销，核验时将显示撤销状态。" in html
     assert "理由：受理主体有误，已重新出具" in html and "撤销此文书" not in html
 
-    event = Event.objects.filter(verb="document_revoked").get()
+    event = Event.objects.filter(verb="signing.document_revoked").get()
     assert event.actor == officer
     assert event.target_id == str(acceptance.pk)
     assert event.data == {"number": acceptance.number, "reason": "受理主体有误，已重新出具"}
@@ -240,7 +240,7 @@ def test_revocation_is_recorded_told_to_the_applicant_and_shown_everywhere(clien
     # Twice is refused, with a message.
     response = client.post(f"/verify/{acceptance.number}/revoke/", {"reason": "再撤"}, follow=True)
     assert "该文书已撤销。" in response.content.decode()
-    assert Event.objects.filter(verb="document_revoked").count() == 1
+    assert Event.objects.filter(verb="signing.document_revoked").count() == 1
 
     client.logout()
     page = client.get(f"/verify/{acceptance.number}/").content.decode()

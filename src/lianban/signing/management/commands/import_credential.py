@@ -8,11 +8,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from lianban.accounts.models import User
+from lianban.catalog.models import Department
 from lianban.common.errors import DomainError
 from lianban.signing import keys
-from lianban.signing.models import Credential, Seal
-from lianban.signing.sealimage import draw_seal
-from lianban.signing.services import DEPARTMENT_SEAL_PURPOSE, WINDOW_SEAL_NAME, WINDOW_SEAL_PURPOSE
+from lianban.signing.models import Credential
+from lianban.signing.services import replace_seal
 
 
 class Command(BaseCommand):
@@ -22,12 +23,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--root", type=Path, help="trust root certificate (PEM)")
-        parser.add_argument("--pkcs12", type=Path, help="certificate and key (PKCS #12)")
-        parser.add_argument("--password-file", type=Path, help="file holding the PKCS #12 password")
-        parser.add_argument("--department", help="department code: the seal's department")
-        parser.add_argument("--window", action="store_true", help="the window's seal")
-        parser.add_argument("--user", help="user name: a personal signing certificate")
+        parser.add_argument("--root", type=Path, help="信任根证书（PEM）")
+        parser.add_argument("--pkcs12", type=Path, help="证书和私钥（PKCS #12）")
+        parser.add_argument("--password-file", type=Path, help="PKCS #12 口令文件")
+        parser.add_argument("--department", help="印章所属部门的编码")
+        parser.add_argument("--window", action="store_true", help="综合窗口的印章")
+        parser.add_argument("--user", help="个人签名证书所属的用户名")
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
@@ -37,47 +38,33 @@ class Command(BaseCommand):
             return
         if not options["pkcs12"]:
             raise CommandError("请指定 --root 或 --pkcs12。")
-        password = None
-        if options["password_file"]:
-            password = options["password_file"].read_bytes().strip()
         targets = [bool(options["department"]), options["window"], bool(options["user"])]
         if sum(targets) != 1:
             raise CommandError("请指定 --department、--window 或 --user 之一。")
+        user = department = None
+        if options["user"]:
+            user = User.objects.filter(username=options["user"]).first()
+            if user is None:
+                raise CommandError(f"未找到用户“{options['user']}”。")
+        if options["department"]:
+            department = Department.objects.filter(code=options["department"]).first()
+            if department is None:
+                raise CommandError(f"未找到编码为“{options['department']}”的部门。")
+        password = None
+        if options["password_file"]:
+            password = options["password_file"].read_bytes().strip()
         try:
-            if options["user"]:
-                from lianban.accounts.models import User
-
-                user = User.objects.get(username=options["user"])
-                credential = keys.import_credential(
-                    purpose=Credential.Purpose.PERSONAL,
-                    pkcs12=options["pkcs12"].read_bytes(),
-                    password=password,
-                    user=user,
-                )
-                # The newest personal credential is the one used.
-                self.stdout.write(f"个人签名证书：{credential.subject}")
-                return
             credential = keys.import_credential(
-                purpose=Credential.Purpose.SEAL,
+                purpose=Credential.Purpose.PERSONAL if user else Credential.Purpose.SEAL,
                 pkcs12=options["pkcs12"].read_bytes(),
                 password=password,
+                user=user,
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
-        department = None
-        if options["department"]:
-            from lianban.catalog.models import Department
-
-            department = Department.objects.get(code=options["department"])
-            name, purpose = department.name, DEPARTMENT_SEAL_PURPOSE
-        else:
-            name, purpose = WINDOW_SEAL_NAME, WINDOW_SEAL_PURPOSE
-        Seal.objects.filter(department=department, active=True).update(active=False)
-        seal = Seal.objects.create(
-            department=department,
-            name=name,
-            purpose_text=purpose,
-            credential=credential,
-            image=draw_seal(name, purpose),
-        )
+        if user is not None:
+            # The newest personal credential is the one used.
+            self.stdout.write(f"个人签名证书：{credential.subject}")
+            return
+        seal = replace_seal(department=department, credential=credential, actor=None)
         self.stdout.write(f"电子印章：{seal}，证书 {credential.subject}")
