@@ -26,6 +26,28 @@ CASE_TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
 TERMINAL = frozenset({S.DELIVERED, S.REFUSED, S.CANCELLED})
 
 
+# What a department does to its case, in the order its pages and its system's API offer them.
+DEPARTMENT_ACTIONS = (
+    "accept",
+    "refuse",
+    "request_supplement",
+    "suspend",
+    "resume",
+    "extend",
+    "decide",
+    "return_result",
+)
+
+
+def allowed_actions(case: ItemCase) -> list[str]:
+    """The department's actions the case's status allows now (延期 only once)."""
+    return [
+        action
+        for action in DEPARTMENT_ACTIONS
+        if case.status in CASE_TRANSITIONS[action][0] and not (action == "extend" and case.extended)
+    ]
+
+
 def target_status(case: ItemCase, action: str) -> str:
     sources, target, label = CASE_TRANSITIONS[action]
     if case.status not in sources:

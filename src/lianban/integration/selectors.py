@@ -15,24 +15,12 @@ from lianban.accounts.models import Applicant
 from lianban.applications.models import MaterialFile
 from lianban.cases import clocks
 from lianban.cases.models import ItemCase
-from lianban.cases.transitions import CASE_TRANSITIONS
+from lianban.cases.transitions import allowed_actions
 from lianban.common.errors import DomainError
 from lianban.common.identity import mask_identifier
 from lianban.integration.auth import ClientContext
 from lianban.integration.models import ApiCall, ClientSystem, WebhookDelivery
 from lianban.workbench import selectors as workbench
-
-# The commands a department system may send, as the transition table names them.
-COMMANDS = (
-    "accept",
-    "refuse",
-    "request_supplement",
-    "suspend",
-    "resume",
-    "extend",
-    "decide",
-    "return_result",
-)
 
 
 class NotFound(DomainError):
@@ -134,14 +122,6 @@ def case_for(context: ClientContext, case_id: int) -> ItemCase:
     return case
 
 
-def allowed_commands(case: ItemCase) -> list[str]:
-    return [
-        a
-        for a in COMMANDS
-        if case.status in CASE_TRANSITIONS[a][0] and not (a == "extend" and case.extended)
-    ]
-
-
 def _file(f: MaterialFile, case: ItemCase) -> dict[str, Any]:
     return {
         "id": f.pk,
@@ -224,7 +204,7 @@ def case_detail(case: ItemCase) -> dict[str, Any]:
             {"id": d.pk, "kind": d.kind, "title": d.title, "number": d.number, "sha256": d.sha256}
             for d in case.results.order_by("pk")
         ],
-        "allowed_commands": allowed_commands(case),
+        "allowed_commands": allowed_actions(case),
     }
 
 

@@ -31,7 +31,7 @@ from lianban.applications.models import MaterialFile
 from lianban.cases import services
 from lianban.cases.models import Clock, ItemCase, ResultDocument, Suspension
 from lianban.cases.services import MAX_EXTENSION_DAYS
-from lianban.cases.transitions import CASE_TRANSITIONS
+from lianban.cases.transitions import allowed_actions
 from lianban.catalog.models import Department, ServiceItem
 from lianban.common.errors import DomainError, NotAllowed, TransitionError
 from lianban.workbench import selectors
@@ -144,15 +144,6 @@ def queue(request: HttpRequest) -> HttpResponse:
 # One case.
 
 
-def available_actions(case: ItemCase) -> list[str]:
-    """The actions the case's status allows now (延期 only once)."""
-    return [
-        action
-        for action in ACTIONS
-        if case.status in CASE_TRANSITIONS[action][0] and not (action == "extend" and case.extended)
-    ]
-
-
 def _result_rows(
     count: int,
     posted: list[dict[str, Any]] | None = None,
@@ -240,7 +231,7 @@ def _case_page(
         "results": case.results.all(),
         "siblings": selectors.siblings(case),
         "history": selectors.history(case, names),
-        "actions": available_actions(case),
+        "actions": allowed_actions(case),
         "forms": forms,
         "action": action,
         "problem": exc.message if exc is not None and not conflict else "",
