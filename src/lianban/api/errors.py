@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -69,6 +71,18 @@ def error_body(code: str, message: str, errors: list[dict[str, str]] | None = No
 
 
 def install(api: NinjaAPI) -> None:
+    @api.exception_handler(MultiPartParserError)
+    @api.exception_handler(SuspiciousOperation)
+    def unreadable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A body Django cannot take apart (a broken multipart body, too many fields): without
+        # this it would get the site's HTML error page, not the API's error shape.
+        message = "请求体无法解析：请按 multipart/form-data 或 JSON 的格式发送。"
+        return api.create_response(
+            request,
+            error_body("validation_error", message, [{"path": "", "message": message}]),
+            status=400,
+        )
+
     @api.exception_handler(ValidationError)
     def validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         errors = []

@@ -131,4 +131,5 @@ def logged(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBa
 def _case_id(value: Any) -> int | None:
     """The case a call named, if it can be a row's id (the call itself refused the rest)."""
     text = str(value or "")
-    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
+    # isdigit() alone also accepts digits int() refuses, such as "¹".
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID else None

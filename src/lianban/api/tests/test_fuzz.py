@@ -80,3 +80,25 @@ def test_api_answers_as_documented(case, token):
         else {}
     )
     case.call_and_validate(headers=headers, excluded_checks=INPUT_CHECKS)
+
+
+# What the fuzzing found, kept as plain tests so that they run every time.
+
+
+def test_a_body_django_cannot_take_apart_gets_the_api_error_shape(client, db):
+    response = client.post("/api/v1/documents/verify", data="x", content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "validation_error"
+    assert "无法解析" in response.json()["message"]
+
+
+def test_a_case_id_of_unicode_digits_is_refused_not_a_server_error(client, token):
+    response = client.post(
+        "/api/v1/cases/%C2%B9/refuse",
+        data={"expected_status": "dispatched", "reason": "x"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k-1"},
+    )
+    assert response.status_code in {400, 404}
+    assert response["Content-Type"].startswith("application/json")
