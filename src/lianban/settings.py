@@ -40,6 +40,10 @@ INSTALLED_APPS = [
     "lianban.window",
     "lianban.workbench",
     "lianban.integration",
+    "lianban.sharing",
+    "lianban.supervision",
+    "lianban.reviews",
+    "lianban.proposals",
     "lianban.api",
 ]
 

@@ -17,6 +17,10 @@ urlpatterns = [
     path("verify/", include("lianban.signing.urls")),
     path("trail/", include("lianban.audit.urls")),
     path("integration/", include("lianban.integration.urls")),
+    path("sharing/", include("lianban.sharing.urls")),
+    path("supervision/", include("lianban.supervision.urls")),
+    path("reviews/", include("lianban.reviews.urls")),
+    path("proposals/", include("lianban.proposals.urls")),
     path("", include("lianban.portal.urls")),
 ]
 

@@ -18,7 +18,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("role", "department", "is_staff", "is_active")
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        ("联办", {"fields": ("display_name", "role", "department")}),
+        ("联办", {"fields": ("display_name", "role", "department", "window")}),
     )
 
     @admin.display(description="用户名", ordering="username")

@@ -22,6 +22,7 @@ class DemoAccount:
     department: str | None
     staff: bool = False
     superuser: bool = False
+    window: str = ""
 
 
 DEMO_ACCOUNTS = (
@@ -29,7 +30,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("dsj", "王监管（政务大数据局）", User.Role.SUPERVISOR, "dsjj", staff=True),
     DemoAccount("scjg-bianji", "李编辑（区市场监管局）", User.Role.EDITOR, "scjgj", staff=True),
     DemoAccount("gaj-bianji", "赵编辑（公安局）", User.Role.EDITOR, "gaj", staff=True),
-    DemoAccount("chuangkou", "陈窗口（综合窗口）", User.Role.CLERK, None),
+    DemoAccount("chuangkou", "陈窗口（综合窗口）", User.Role.CLERK, None, window="1号综合窗口"),
     DemoAccount("scjg-shenpi", "周审批（区市场监管局）", User.Role.REVIEWER, "scjgj"),
     DemoAccount("xf-shenpi", "吴审批（消防救援支队）", User.Role.REVIEWER, "xfzd"),
     DemoAccount("zhangsan", "张三（申请人）", User.Role.APPLICANT, None),
@@ -149,6 +150,7 @@ def create_demo_accounts() -> list[User]:
                 "department": department,
                 "is_staff": account.staff,
                 "is_superuser": account.superuser,
+                "window": account.window,
             },
         )
         if created:

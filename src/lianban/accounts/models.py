@@ -25,6 +25,9 @@ class User(AbstractUser):
         help_text="联办部门审批人员和牵头部门事项编辑所属的部门。",
     )
     display_name = models.CharField("姓名", max_length=64, blank=True)
+    window = models.CharField(
+        "窗口", max_length=32, blank=True, help_text="窗口人员所在的综合窗口，如“3号综合窗口”。"
+    )
 
     class Meta:
         verbose_name = "用户"

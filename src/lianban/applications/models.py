@@ -63,6 +63,9 @@ class Application(models.Model):
         related_name="+",
         verbose_name="收件人",
     )
+    # The window as it was at receipt: a clerk may move to another window later, and the
+    # supervisor's figures by window must not move with them.
+    received_window = models.CharField("收件窗口", max_length=32, blank=True)
     conditional = models.BooleanField("容缺受理", default=False)
     review_round = models.PositiveSmallIntegerField("审查轮次", default=1)
     delivery_method = models.CharField(

@@ -667,6 +667,7 @@ def application_receive(
     application.status = new_status
     application.received_at = now
     application.received_by = actor
+    application.received_window = actor.window
     application.conditional = bool(deferred)
     application.save()
     _hand_over(application, plan)
