@@ -44,7 +44,14 @@ class User(AbstractUser):
     def is_person(self) -> bool:
         """False for a department system's service account (lianban.integration), which
         acts for its department and signs nothing personally."""
-        return not hasattr(self, "client_system")
+        return not hasattr(self, "client_system") and not hasattr(self, "node_route")
+
+    @property
+    def mirrors_upstream(self) -> bool:
+        """True for the account that carries an upstream node's decisions into the local
+        cases of a routed department (lianban.integration): the upstream department issued
+        the notices and results, so nothing is issued again here."""
+        return hasattr(self, "node_route")
 
 
 class Applicant(models.Model):

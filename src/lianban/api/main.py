@@ -4,7 +4,7 @@
 from lianban.api.errors import install
 from lianban.api.schema import LianbanApi
 from lianban.catalog.api import router as catalog_router
-from lianban.integration.api import cases_router, oauth_router, webhooks_router
+from lianban.integration.api import cases_router, nodes_router, oauth_router, webhooks_router
 from lianban.signing.api import router as documents_router
 from lianban.workdays.api import router as workdays_router
 
@@ -21,3 +21,4 @@ api.add_router("/documents", documents_router)
 api.add_router("/oauth", oauth_router)
 api.add_router("/cases", cases_router)
 api.add_router("/webhooks", webhooks_router)
+api.add_router("/node", nodes_router)

@@ -23,6 +23,7 @@ class Application(models.Model):
     class Channel(models.TextChoices):
         ONLINE = "online", "网上申请"
         WINDOW = "window", "窗口申请"
+        NODE = "node", "下级平台转入"
 
     bundle_version = models.ForeignKey(
         BundleVersion,

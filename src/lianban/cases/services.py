@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import IO, Any
 
+from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
@@ -183,18 +184,19 @@ def case_accept(*, case: ItemCase, actor: Any, expected_status: str | None = Non
         clocks.stop(acceptance)
     decision = clocks.start(case, Clock.Kind.DECISION, case.item.promised_limit_days, _today())
     _event(case, actor, "accepted", old, decision_due=decision.due.isoformat())
-    notices.issue(
-        application=case.application,
-        kind=Notice.Kind.ACCEPTANCE,
-        actor=actor,
-        case=case,
-        content={
-            "item": case.item_name,
-            "department": case.department.name,
-            "promised_limit_days": case.item.promised_limit_days,
-            "decision_due": f"{decision.due:%Y年%m月%d日}",
-        },
-    )
+    if not getattr(actor, "mirrors_upstream", False):
+        notices.issue(
+            application=case.application,
+            kind=Notice.Kind.ACCEPTANCE,
+            actor=actor,
+            case=case,
+            content={
+                "item": case.item_name,
+                "department": case.department.name,
+                "promised_limit_days": case.item.promised_limit_days,
+                "decision_due": f"{decision.due:%Y年%m月%d日}",
+            },
+        )
     _tell(case, f"已受理，承诺于{decision.due:%Y年%m月%d日}前办结。")
     _replan(case.application)
     return case
@@ -218,13 +220,18 @@ def case_refuse(
     if acceptance is not None:
         clocks.stop(acceptance)
     _event(case, actor, "refused", old, reason=case.reason)
-    notices.issue(
-        application=case.application,
-        kind=Notice.Kind.REFUSAL,
-        actor=actor,
-        case=case,
-        content={"item": case.item_name, "department": case.department.name, "reason": case.reason},
-    )
+    if not getattr(actor, "mirrors_upstream", False):
+        notices.issue(
+            application=case.application,
+            kind=Notice.Kind.REFUSAL,
+            actor=actor,
+            case=case,
+            content={
+                "item": case.item_name,
+                "department": case.department.name,
+                "reason": case.reason,
+            },
+        )
     _tell(case, f"不予受理。理由：{case.reason}")
     _after_decision(case, actor)
     _maybe_complete(case.application, actor)
@@ -462,9 +469,13 @@ def case_return_result(
     actor: Any,
     documents: list[dict[str, Any]],
     expected_status: str | None = None,
+    issued_by: str = "",
 ) -> ItemCase:
     """Attach the result documents (licence, certificate, decision) and return them to the
-    window. Each document is ``{"kind", "title", "number", "stream", "name"}``."""
+    window. Each document is ``{"kind", "title", "number", "stream", "name"}``.
+
+    ``issued_by`` names the upstream node whose department issued (and sealed) the
+    documents: they are kept exactly as issued there, never sealed again here."""
     case = _lock(case, expected_status)
     _check_reviewer(case, actor)
     old = case.status
@@ -502,6 +513,18 @@ def case_return_result(
             uploaded_by=actor,
         )
         d["stream"].seek(0)
+        if issued_by:
+            doc.file.save(f"{case.pk}-{n + 1}.{checked.kind}", File(d["stream"]), save=False)
+            doc.save()
+            stored.append(
+                {
+                    "title": doc.title,
+                    "number": doc.number,
+                    "sha256": doc.sha256,
+                    "issued_by": issued_by,
+                }
+            )
+            continue
         sealed = _seal_result(case, actor, doc, d["stream"].read(), checked.kind, n + 1)
         # The result is the register's file: one copy, the one verification knows.
         doc.file.name = sealed.file.name

@@ -9,6 +9,9 @@ class IntegrationConfig(AppConfig):
         # Every case event that a department system subscribes to becomes an outbox row in
         # the same transaction as the change (see integration.outbox).
         from lianban.audit.services import on_event
+        from lianban.integration.nodes import route_dispatched_case
         from lianban.integration.outbox import enqueue_for_event
 
         on_event(enqueue_for_event)
+        # A dispatched case of a department routed to an upstream node is forwarded there.
+        on_event(route_dispatched_case)

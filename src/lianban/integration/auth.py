@@ -31,7 +31,7 @@ class ClientContext:
 
     client_id: int
     client_key: str  # the public client_id, e.g. lbc_…
-    department_id: int
+    department_id: int | None  # None for a lower node's client
     service_account_id: int
     scopes: frozenset[str]
 

@@ -5,6 +5,9 @@ from django import forms
 from lianban.catalog.models import Department
 from lianban.integration.models import Scope
 
+# A lower node is registered at the console (lianban register_client --node), not here.
+DEPARTMENT_SCOPES = [c for c in Scope.choices if c[0] != Scope.NODE_FORWARD]
+
 
 class ClientForm(forms.Form):
     name = forms.CharField(
@@ -18,7 +21,7 @@ class ClientForm(forms.Form):
     )
     scopes = forms.MultipleChoiceField(
         label="权限范围",
-        choices=Scope.choices,
+        choices=DEPARTMENT_SCOPES,
         widget=forms.CheckboxSelectMultiple,
         initial=[Scope.CASES_READ, Scope.CASES_ACT, Scope.MATERIALS_READ],
     )
@@ -26,5 +29,5 @@ class ClientForm(forms.Form):
 
 class ScopesForm(forms.Form):
     scopes = forms.MultipleChoiceField(
-        label="权限范围", choices=Scope.choices, widget=forms.CheckboxSelectMultiple
+        label="权限范围", choices=DEPARTMENT_SCOPES, widget=forms.CheckboxSelectMultiple
     )

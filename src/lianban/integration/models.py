@@ -17,16 +17,30 @@ class Scope(models.TextChoices):
     CASES_ACT = "cases:act", "办理本部门办件（受理、决定、上传结果等）"
     MATERIALS_READ = "materials:read", "下载本部门办件的申请材料"
     WEBHOOKS_MANAGE = "webhooks:manage", "管理事件订阅"
+    NODE_FORWARD = "node:forward", "下级平台转送办件（仅限平台节点）"
 
 
 class ClientSystem(models.Model):
-    """A department's own approval system. It acts through its service account: a reviewer
-    of its department who cannot sign in, so that the case services and the audit trail
-    treat it like any reviewer and name it in every event."""
+    """A department's own approval system, or another lianban node (a district platform
+    that forwards cases here). It acts through its service account, which cannot sign in:
+    a department system's is a reviewer of its department, so that the case services and
+    the audit trail treat it like any reviewer; a node's is the window that hands its
+    forwarded applications in."""
+
+    class Kind(models.TextChoices):
+        DEPARTMENT = "department", "部门业务审批系统"
+        NODE = "node", "下级联办平台"
 
     name = models.CharField("系统名称", max_length=100)
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices, default=Kind.DEPARTMENT)
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="client_systems", verbose_name="部门"
+        Department,
+        on_delete=models.PROTECT,
+        related_name="client_systems",
+        verbose_name="部门",
+        null=True,
+        blank=True,
+        help_text="部门业务审批系统所属的部门；下级联办平台不属于某一部门。",
     )
     client_id = models.CharField("客户端标识", max_length=40, unique=True)
     scopes = models.JSONField("权限范围", default=list)
@@ -48,7 +62,9 @@ class ClientSystem(models.Model):
         ordering = ["department__code", "name"]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.department.name}）"
+        return (
+            f"{self.name}（{self.department.name if self.department else self.get_kind_display()}）"
+        )
 
     @property
     def is_active(self) -> bool:
@@ -238,3 +254,135 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.number} {self.status_code or self.error}"
+
+
+# ---- Upstream nodes (互联互通, 操作规程 第十二条) ------------------------------------------------
+
+
+class ForwardedApplication(models.Model):
+    """On the upstream node: an application a lower node forwarded here for one of its
+    items, and where it came from, so that the case's events go back to that node only."""
+
+    application = models.OneToOneField(
+        "applications.Application", on_delete=models.PROTECT, related_name="forwarded_from"
+    )
+    client = models.ForeignKey(
+        ClientSystem, on_delete=models.PROTECT, related_name="forwarded_applications"
+    )
+    origin_receipt_number = models.CharField("原收件编号", max_length=20)
+    origin_case_id = models.BigIntegerField("原办件编号")
+    created_at = models.DateTimeField("转入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "下级平台转入申请"
+        verbose_name_plural = "下级平台转入申请"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "origin_case_id"], name="one_forwarded_application_per_case"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client.name} {self.origin_receipt_number}"
+
+
+class UpstreamNode(models.Model):
+    """On the district node: a city or province lianban that handles some departments'
+    items (level B or A). The district is a client system there (``client_id`` and
+    ``client_secret``, kept as given because they must be presented) and subscribes to the
+    events of the cases it forwarded, signed with ``events_secret``."""
+
+    code = models.SlugField("节点代码", max_length=32, unique=True)
+    name = models.CharField("平台名称", max_length=100)
+    base_url = models.URLField(
+        "接口地址", max_length=300, help_text="如 https://city.example.gov.cn/api/v1"
+    )
+    client_id = models.CharField("客户端标识", max_length=40)
+    client_secret = models.CharField("客户端密钥", max_length=80)
+    events_secret = models.CharField("事件签名密钥", max_length=80, blank=True)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    disabled_at = models.DateTimeField("停用时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "上级平台"
+        verbose_name_plural = "上级平台"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NodeRoute(models.Model):
+    """The route table: every case of ``department`` is forwarded to ``node``. The route's
+    service account (a reviewer of the department who cannot sign in) carries the
+    upstream node's decisions into the local case, so the case services and the audit
+    trail name who acted."""
+
+    node = models.ForeignKey(UpstreamNode, on_delete=models.PROTECT, related_name="routes")
+    department = models.OneToOneField(
+        Department, on_delete=models.PROTECT, related_name="node_route", verbose_name="部门"
+    )
+    service_account = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="node_route"
+    )
+
+    class Meta:
+        verbose_name = "转送路由"
+        verbose_name_plural = "转送路由"
+
+    def __str__(self) -> str:
+        return f"{self.department.name} → {self.node.name}"
+
+
+class Forwarding(models.Model):
+    """One case sent to its upstream node: the outbox row written in the dispatching
+    transaction, sent by a worker with a lease (as webhooks are), then the link between the
+    local case and the upstream one."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待转送"
+        FORWARDED = "forwarded", "已转送"
+        FAILED = "failed", "转送失败（已停止重试）"
+
+    case = models.OneToOneField(
+        "cases.ItemCase", on_delete=models.PROTECT, related_name="forwarding"
+    )
+    route = models.ForeignKey(NodeRoute, on_delete=models.PROTECT, related_name="forwardings")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    upstream_case_id = models.BigIntegerField("上级办件编号", null=True, blank=True)
+    upstream_receipt_number = models.CharField("上级收件编号", max_length=20, blank=True)
+    attempts = models.PositiveSmallIntegerField("转送次数", default=0)
+    next_attempt_at = models.DateTimeField("下次转送时间")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=32, blank=True)
+    last_error = models.CharField("最近错误", max_length=300, blank=True)
+    created_at = models.DateTimeField("创建时间")
+    forwarded_at = models.DateTimeField("转送时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "办件转送"
+        verbose_name_plural = "办件转送"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.route.node.code}"
+
+
+class MirroredEvent(models.Model):
+    """An upstream case event applied to the local case, by its event id: a delivery that
+    comes again (the upstream retries until it hears 2xx) is acknowledged, not re-applied."""
+
+    forwarding = models.ForeignKey(Forwarding, on_delete=models.CASCADE, related_name="events")
+    event_id = models.UUIDField(unique=True)
+    event_type = models.CharField(max_length=40)
+    occurred_at = models.DateTimeField("上级发生时间")
+    received_at = models.DateTimeField("接收时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "上级办件事件"
+        verbose_name_plural = "上级办件事件"
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"

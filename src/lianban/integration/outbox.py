@@ -9,10 +9,12 @@ import json
 import uuid
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from lianban.audit.models import Event
-from lianban.integration.models import Subscription, WebhookDelivery
+from lianban.integration.models import ClientSystem, Subscription, WebhookDelivery
+from lianban.integration.upstream import forwarded_client_of
 
 # The case events a department system may subscribe to: audit verb → what it means.
 EVENT_TYPES: dict[str, str] = {
@@ -62,19 +64,23 @@ def payload_of(event: Event, event_id: uuid.UUID) -> dict[str, Any]:
 
 
 def enqueue_for_event(event: Event) -> list[WebhookDelivery]:
-    """One pending delivery per active subscription of the event's department that asked
-    for its type (one query when nobody subscribes)."""
+    """One pending delivery per active subscription that asked for the event's type: the
+    department systems of the case's department, and the lower node that forwarded the
+    case here, if it was forwarded."""
     if event.target_type != CASE_TARGET or event.verb not in EVENT_TYPES:
         return []
-    department = (event.data or {}).get("department")
+    data = event.data or {}
+    department = data.get("department")
     if not department:
         return []
+    listeners = Q(client__kind=ClientSystem.Kind.DEPARTMENT, client__department__code=department)
+    node = forwarded_client_of(data.get("application", ""))
+    if node is not None:
+        listeners |= Q(client_id=node)
     subscriptions = [
         s
         for s in Subscription.objects.filter(
-            disabled_at__isnull=True,
-            client__revoked_at__isnull=True,
-            client__department__code=department,
+            listeners, disabled_at__isnull=True, client__revoked_at__isnull=True
         )
         if event.verb in s.event_types
     ]

@@ -29,6 +29,10 @@ class NotFound(DomainError):
 
 
 def cases_of(context: ClientContext) -> QuerySet[ItemCase]:
+    """The department's cases; none for a lower node's client, which reads only the cases
+    it forwarded, through ``/node/cases``."""
+    if context.department_id is None:
+        return ItemCase.objects.none()
     return ItemCase.objects.filter(department_id=context.department_id)
 
 

@@ -38,6 +38,7 @@ from lianban.integration.outbox import EVENT_TYPES
 SECRET_PREFIX = "lbs_"
 TOKEN_PREFIX = "lbt_"
 WEBHOOK_SECRET_PREFIX = "whsec_"
+NODE_SCOPES = {Scope.NODE_FORWARD.value, Scope.WEBHOOKS_MANAGE.value}
 
 
 class InvalidClient(DomainError):
@@ -102,19 +103,33 @@ def _new_credential(client: ClientSystem) -> IssuedSecret:
 
 @transaction.atomic
 def client_register(
-    *, name: str, department: Department, scopes: list[str], actor: Any
+    *,
+    name: str,
+    department: Department | None,
+    scopes: list[str],
+    actor: Any,
+    kind: str = ClientSystem.Kind.DEPARTMENT,
 ) -> IssuedSecret:
     """Register a department system with its service account (a reviewer of the department
-    who cannot sign in) and its first secret."""
-    _supervisor_only(actor)
+    who cannot sign in) and its first secret; or a lower lianban node, whose service
+    account hands its forwarded applications in as a window does. ``actor`` None is the
+    operator at the server's console (``lianban register_client``)."""
+    if actor is not None:
+        _supervisor_only(actor)
     name = clean_text(name, max_length=100, path="name", label="系统名称")
-    if department.is_supervisor:
-        raise DomainError("接入系统应属于办理事项的部门。", path="department")
     clean_scopes = _clean_scopes(scopes)
+    if kind == ClientSystem.Kind.NODE:
+        department = None
+        if not set(clean_scopes) <= NODE_SCOPES:
+            raise DomainError("下级联办平台只能有转送办件和管理事件订阅的权限。", path="scopes")
+    elif department is None or department.is_supervisor:
+        raise DomainError("接入系统应属于办理事项的部门。", path="department")
+    elif Scope.NODE_FORWARD in clean_scopes:
+        raise DomainError("部门业务审批系统不能转送办件。", path="scopes")
     client_id = "lbc_" + secrets.token_hex(8)
     account = User(
         username=f"api-{client_id}",
-        role=User.Role.REVIEWER,
+        role=User.Role.REVIEWER if department else User.Role.CLERK,
         department=department,
         display_name=f"{name}（系统接入）",
     )
@@ -122,6 +137,7 @@ def client_register(
     account.save()
     client = ClientSystem.objects.create(
         name=name,
+        kind=kind,
         department=department,
         client_id=client_id,
         scopes=clean_scopes,
@@ -136,7 +152,8 @@ def client_register(
         data={
             "client_id": client_id,
             "name": name,
-            "department": department.code,
+            "kind": kind,
+            "department": department.code if department else "",
             "scopes": clean_scopes,
         },
     )

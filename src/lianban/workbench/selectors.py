@@ -323,6 +323,7 @@ def siblings(case: ItemCase) -> QuerySet[ItemCase]:
 VERBS = {
     "case.created": "建立办件",
     "case.dispatched": "分送本部门",
+    "case.forwarded": "转送上级平台办理",
     "case.accepted": "受理",
     "case.refused": "不予受理",
     "case.supplement_requested": "要求补正",

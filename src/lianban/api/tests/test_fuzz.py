@@ -44,7 +44,7 @@ def token(db) -> str:
     issued = services.client_register(
         name="市场监管审批系统",
         department=Department.objects.get(code="scjgj"),
-        scopes=[s.value for s in Scope],
+        scopes=[s.value for s in Scope if s != Scope.NODE_FORWARD],
         actor=UserFactory(supervisor=True),
     )
     return services.token_issue(

@@ -191,3 +191,71 @@ class SubscriptionCreatedOut(SubscriptionOut):
 class SubscriptionIn(Schema):
     url: str = Field(description="接收地址，http:// 或 https:// 开头")
     event_types: list[str] = Field(description="订阅的事件类型，见 GET /webhooks/event-types")
+
+
+# ---- 平台互联 ------------------------------------------------------------------------------
+
+
+class ForwardApplicantIn(Schema):
+    kind: str = Field(description="申请人类型：natural 自然人、legal 法人及其他组织")
+    name: str = Field(max_length=128, description="姓名或名称")
+    id_number: str = Field("", max_length=18, description="居民身份证号码（自然人）")
+    credit_code: str = Field("", max_length=18, description="统一社会信用代码（法人）")
+    legal_representative: str = Field("", max_length=64, description="法定代表人")
+    legal_representative_id: str = Field("", max_length=18, description="法定代表人身份证号码")
+    phone: str = Field(max_length=20, description="手机号码")
+
+
+class ForwardMaterialIn(Schema):
+    code: str = Field(max_length=64, description="材料编码")
+    name: str = Field(max_length=200, description="原文件名")
+    evidence: str = Field("C", max_length=1, description="证据等级 A、B、C、D")
+    sha256: str = Field("", max_length=64, description="文件的 SHA-256（可选，供核对）")
+    content_base64: str = Field(description="文件内容，Base64")
+
+
+class ForwardOriginIn(Schema):
+    receipt_number: str = Field(max_length=20, description="下级平台的收件编号")
+    case_id: int = Field(ge=1, le=2**63 - 1, description="下级平台的办件编号")
+
+
+class ForwardIn(Schema):
+    bundle_code: str = Field(max_length=64, description="一件事编码")
+    answers: dict[str, list[str]] = Field(default_factory=dict, description="情形回答")
+    item_code: str = Field(max_length=32, description="转送办理的事项编码")
+    applicant: ForwardApplicantIn = Field(description="申请人")
+    form: dict[str, Any] = Field(default_factory=dict, description="该事项可见的申请表字段")
+    materials: list[ForwardMaterialIn] = Field(
+        default_factory=list, description="该事项的申请材料（最新版本）"
+    )
+    origin: ForwardOriginIn = Field(description="下级平台的收件编号和办件编号")
+
+
+class ForwardedClockOut(Schema):
+    kind: str = Field(description="时限：acceptance 受理、decision 办理、return 结果送回")
+    started_on: dt.date = Field(description="起算日（当日不计）")
+    due: dt.date = Field(description="到期日（已计入中止和延期）")
+    stopped_at: dt.datetime | None = Field(description="完成时间；仍在计时为空")
+    met: bool | None = Field(description="是否按时完成；未完成为空")
+
+
+class ForwardedCaseOut(Schema):
+    id: int = Field(description="本平台的办件编号")
+    receipt_number: str = Field(description="本平台的收件编号")
+    status: str = Field(description="办件状态")
+    outcome: str = Field(description="决定：approved 准予、denied 不予；未决定时为空")
+    running_due: dt.date | None = Field(description="当前计时的到期日")
+    clocks: list[ForwardedClockOut] = Field(description="各项计时")
+
+
+class ForwardedResultOut(Schema):
+    kind: str = Field(description="结果类型")
+    title: str = Field(description="名称")
+    number: str = Field(description="文号")
+    sha256: str = Field(description="文件的 SHA-256")
+    name: str = Field(description="文件名")
+    content_base64: str = Field(description="已签章的文件，Base64")
+
+
+class MirrorOut(Schema):
+    result: str = Field(description="applied 已应用、duplicate 重复投递、ignored 无需应用")

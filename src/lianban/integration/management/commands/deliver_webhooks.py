@@ -6,10 +6,11 @@ from django.utils import timezone
 
 from lianban.integration import idempotency, services
 from lianban.integration.delivery import deliver_due
+from lianban.integration.nodes import forward_due
 
 
 class Command(BaseCommand):
-    help = "投递事件订阅（webhook）：--once 投递一轮后退出，否则持续运行。"
+    help = "投递事件订阅（webhook）并向上级平台转送办件：--once 处理一轮后退出，否则持续运行。"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="投递当前到期的全部事件后退出")
@@ -21,6 +22,9 @@ class Command(BaseCommand):
             delivered, failed = deliver_due()
             if delivered or failed or options["once"]:
                 self.stdout.write(f"事件投递：成功 {delivered} 次，失败 {failed} 次。")
+            forwarded, not_forwarded = forward_due()
+            if forwarded or not_forwarded:
+                self.stdout.write(f"转送上级平台：成功 {forwarded} 件，失败 {not_forwarded} 次。")
             if time.monotonic() - last_sweep > 3600:
                 # Hourly: expired tokens and idempotency records past their 24 hours.
                 now = timezone.now()
