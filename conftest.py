@@ -18,6 +18,14 @@ def _media_in_tmp(settings: Any, tmp_path: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # The cache counts API calls per client id, and ids are reused from test to test.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_files(settings: Any) -> None:
     # Production serves hashed names from collectstatic's manifest; tests serve the source
     # files as they are, without a collectstatic step.

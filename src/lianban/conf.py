@@ -58,6 +58,16 @@ SETTINGS: dict[str, Setting] = {
     "LIANBAN_API_TOKEN_SECONDS": Setting(
         "3600", "Lifetime of an API access token issued to a department system, in seconds."
     ),
+    "LIANBAN_API_RATE_LIMIT": Setting(
+        "600",
+        "Requests per minute one API client system may make (0: no limit); beyond it the API "
+        "answers 429 with Retry-After.",
+    ),
+    "LIANBAN_CACHE_URL": Setting(
+        "",
+        "Shared cache, e.g. redis://127.0.0.1:6379/0: with several web processes the API rate "
+        "limit is counted across all of them. Empty: each process counts on its own.",
+    ),
     "LIANBAN_WEBHOOK_TIMEOUT": Setting(
         "10", "Seconds a webhook receiver has to answer one delivery before it counts as failed."
     ),
@@ -73,6 +83,11 @@ SETTINGS: dict[str, Setting] = {
         "certificates) in the database. Required in production; a development passphrase is "
         "used while it is empty, and `lianban check --deploy` warns.",
         secret=True,
+    ),
+    "LIANBAN_REVIEW_FOLLOWUP_DAYS": Setting(
+        "5",
+        "好差评: working days a responsible unit has to follow up a bad review (call back, "
+        "verify, rectify, report), counted from the day after the review.",
     ),
     "LIANBAN_OIDC_ISSUER": Setting(
         "",

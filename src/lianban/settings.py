@@ -117,6 +117,17 @@ TIME_ZONE = env("LIANBAN_TIME_ZONE")
 USE_I18N = True
 USE_TZ = True
 
+# The API's per-client rate limit counts in this cache: shared (Redis) across web processes
+# when configured, otherwise in each process's memory.
+_cache_url = env("LIANBAN_CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
@@ -146,6 +157,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# 好差评: working days to follow up a bad review (lianban/reviews).
+LIANBAN_REVIEW_FOLLOWUP_DAYS = int(env("LIANBAN_REVIEW_FOLLOWUP_DAYS"))
 
 LOGGING = {
     "version": 1,

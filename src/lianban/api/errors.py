@@ -101,9 +101,13 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(DomainError)
     def domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
-        return api.create_response(
+        response = api.create_response(
             request, error_body(exc.code, exc.message, exc.errors), status=exc.status
         )
+        # e.g. WWW-Authenticate on a refused token (RFC 6750 §3), Retry-After on 429.
+        for name, value in getattr(exc, "headers", {}).items():
+            response[name] = value
+        return response
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

@@ -2,7 +2,7 @@
 
 ninja documents only the responses an operation names; but any operation with parameters or a
 body answers 400 with the error shape when they are wrong, and any operation behind a token
-answers 401 and 403. Declaring them here, once, keeps the document true for every operation
+answers 401 and 403, and 429 past its rate limit. Declaring them here, once, keeps the document true for every operation
 (the property-based API test checks that no undeclared status ever comes back)."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ GENERIC = {
     400: "请求内容有误：参数或请求体不符合要求，errors 列出每个字段的问题。",
     401: "未提供有效的访问令牌。",
     403: "无权进行此操作（例如缺少所需的权限范围）。",
+    429: "调用过于频繁：超过每个接入系统每分钟的调用上限，按 Retry-After 头等待后再试。",
 }
 
 
@@ -30,7 +31,7 @@ class LianbanApi(NinjaAPI):
                 if operation.get("parameters") or operation.get("requestBody"):
                     wanted.append(400)
                 if operation.get("security"):
-                    wanted += [401, 403]
+                    wanted += [401, 403, 429]
                 for status in wanted:
                     # ninja keys responses by int status; the same key must not appear twice.
                     if status in responses or str(status) in responses:

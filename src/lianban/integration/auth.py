@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property, wraps
 from typing import Any
 
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import timezone
@@ -16,13 +17,47 @@ from ninja.security.http import HttpAuthBase
 
 from lianban.accounts.models import User
 from lianban.api.errors import MAX_ID
-from lianban.common.errors import NotAllowed
+from lianban.common.errors import DomainError, NotAllowed
+from lianban.conf import env
 from lianban.integration.models import AccessToken, ApiCall, ClientSystem
-from lianban.integration.services import InvalidToken, digest
+from lianban.integration.services import InvalidToken, MissingToken, digest
 
 
 class MissingScope(NotAllowed):
     code = "insufficient_scope"
+    headers = {"WWW-Authenticate": 'Bearer realm="lianban", error="insufficient_scope"'}
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+def throttle(context: ClientContext, now: float | None = None) -> None:
+    """At most ``LIANBAN_API_RATE_LIMIT`` calls per client per clock minute, counted in the
+    cache (shared across processes when ``LIANBAN_CACHE_URL`` names Redis). A fixed window is
+    enough here: it stops a runaway client without keeping per-request state."""
+    limit = int(env("LIANBAN_API_RATE_LIMIT"))
+    if limit <= 0:
+        return
+    current = time.time() if now is None else now
+    window = int(current // 60)
+    key = f"lianban:api-rate:{context.client_id}:{window}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=120)
+        count = 1
+    if count > limit:
+        wait = max(1, int((window + 1) * 60 - current))
+        raise RateLimited(
+            f"调用过于频繁：每个接入系统每分钟最多调用 {limit} 次，请 {wait} 秒后再试。", wait
+        )
 
 
 @dataclass(frozen=True)
@@ -89,8 +124,10 @@ class ClientBearer(HttpAuthBase):
     def __call__(self, request: HttpRequest) -> ClientContext:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise InvalidToken("缺少访问令牌：请在 Authorization 头中携带 Bearer 令牌。")
-        return authenticate(token.strip())
+            raise MissingToken("缺少访问令牌：请在 Authorization 头中携带 Bearer 令牌。")
+        context = authenticate(token.strip())
+        throttle(context)
+        return context
 
 
 bearer = ClientBearer()

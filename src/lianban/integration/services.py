@@ -46,11 +46,19 @@ class InvalidClient(DomainError):
 
     code = "invalid_client"
     status = 401
+    # RFC 6749 §5.2: a 401 from the token endpoint names the scheme it accepts.
+    headers = {"WWW-Authenticate": 'Basic realm="lianban"'}
 
 
 class InvalidToken(DomainError):
     code = "invalid_token"
     status = 401
+    # RFC 6750 §3: a refused bearer token says how to authenticate.
+    headers = {"WWW-Authenticate": 'Bearer realm="lianban", error="invalid_token"'}
+
+
+class MissingToken(InvalidToken):
+    headers = {"WWW-Authenticate": 'Bearer realm="lianban"'}
 
 
 class OAuthRequestError(DomainError):

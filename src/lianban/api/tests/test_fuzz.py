@@ -29,6 +29,12 @@ def _keep_the_test_connection():
     request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(autouse=True)
+def _no_rate_limit(monkeypatch):
+    # The fuzzer makes thousands of calls with one client in a minute, by design.
+    monkeypatch.setenv("LIANBAN_API_RATE_LIMIT", "0")
+
+
 @pytest.fixture
 def token(db) -> str:
     """A published bundle, so that the catalog operations have something to answer with,

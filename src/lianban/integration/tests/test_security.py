@@ -204,3 +204,78 @@ def test_only_the_supervisor_registers_systems(restaurant, supervisor):
             scopes=[Scope.CASES_READ],
             actor=reviewer("scjgj"),
         )
+
+
+def test_refused_tokens_say_how_to_authenticate(restaurant, client):
+    missing = client.get("/api/v1/cases")
+    assert missing.status_code == 401
+    assert missing["WWW-Authenticate"] == 'Bearer realm="lianban"'
+    wrong = client.get("/api/v1/cases", headers={"Authorization": "Bearer lbt_nothing"})
+    assert wrong.status_code == 401
+    assert 'error="invalid_token"' in wrong["WWW-Authenticate"]
+    bad_client = client.post(
+        "/api/v1/oauth/token",
+        {"grant_type": "client_credentials", "client_id": "lbc_x", "client_secret": "lbs_x"},
+    )
+    assert bad_client.status_code == 401
+    assert bad_client["WWW-Authenticate"].startswith("Basic")
+
+
+def test_a_client_past_its_rate_limit_waits_and_others_do_not(restaurant, supervisor, monkeypatch):
+    from django.core.cache import cache
+
+    cache.clear()
+    monkeypatch.setenv("LIANBAN_API_RATE_LIMIT", "3")
+    busy = system_for(register(supervisor))
+    other = system_for(register(supervisor, "xfzd"))
+    assert [busy.get("/cases").status_code for _ in range(3)] == [200, 200, 200]
+    refused = busy.get("/cases")
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+    assert "每分钟最多调用 3 次" in refused.json()["message"]
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert other.get("/cases").status_code == 200
+    monkeypatch.setenv("LIANBAN_API_RATE_LIMIT", "0")  # 0: no limit
+    assert busy.get("/cases").status_code == 200
+
+
+def test_with_redis_the_rate_limit_is_counted_where_every_process_sees_it(
+    restaurant, supervisor, monkeypatch, settings
+):
+    import uuid as _uuid
+
+    import redis
+    from django.core.cache import caches
+
+    from lianban.integration.auth import ClientContext, RateLimited, throttle
+
+    prefix = f"test-{_uuid.uuid4().hex[:8]}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+            "KEY_PREFIX": prefix,
+        }
+    }
+    monkeypatch.setenv("LIANBAN_API_RATE_LIMIT", "2")
+    issued = register(supervisor)
+    context = ClientContext(
+        client_id=issued.client.pk,
+        client_key=issued.client.client_id,
+        department_id=issued.client.department_id,
+        service_account_id=issued.client.service_account_id,
+        scopes=frozenset(),
+    )
+    now = 1_800_000_000.0  # the start of a minute, so the window cannot turn mid-test
+    throttle(context, now)
+    throttle(context, now + 1)
+    # Another web process is another connection to the same Redis: it sees both calls.
+    other = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    stored = [k for k in other.keys(f"{prefix}:*") if b"api-rate" in k]
+    assert len(stored) == 1 and int(other.get(stored[0])) == 2
+    with pytest.raises(RateLimited) as refused:
+        throttle(context, now + 2)
+    assert refused.value.headers["Retry-After"] == "58"
+    throttle(context, now + 61)  # a new minute
+    other.delete(*other.keys(f"{prefix}:*"))
+    caches["default"].close()
