@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "lianban.supervision",
     "lianban.reviews",
     "lianban.proposals",
+    "lianban.backup",
     "lianban.api",
 ]
 
