@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from lianban.accounts.forms import AdminSignInForm
 from lianban.api.main import api
 
+admin.site.login_form = AdminSignInForm  # the same login throttling as the site's
 admin.site.site_header = "联办 · 管理后台"
 admin.site.site_title = "联办"
 admin.site.index_title = "一件事一次办联办平台"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
@@ -73,3 +76,38 @@ class RegisterForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("password", exc)
         return data
+
+
+class ThrottledSignInMixin:
+    """Refuses a sign-in while the account name or the address is locked (accounts.throttle),
+    and counts each failure; the message says how long to wait."""
+
+    request: Any
+    cleaned_data: dict[str, Any]
+
+    def clean(self) -> dict[str, Any]:
+        from lianban.accounts import throttle
+
+        username = str(self.data.get("username", ""))
+        address = str(getattr(self.request, "META", {}).get("REMOTE_ADDR", ""))
+        wait = throttle.locked_for(username, address)
+        if wait:
+            raise ValidationError(
+                f"登录失败次数过多，已暂时锁定，请 {math.ceil(wait / 60)} 分钟后再试。",
+                code="locked",
+            )
+        try:
+            cleaned = super().clean()  # type: ignore[misc]
+        except ValidationError:
+            throttle.failed(username, address)
+            raise
+        throttle.succeeded(username)
+        return dict(cleaned)
+
+
+class SignInForm(ThrottledSignInMixin, AuthenticationForm):
+    pass
+
+
+class AdminSignInForm(ThrottledSignInMixin, AdminAuthenticationForm):
+    pass

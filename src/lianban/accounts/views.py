@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from lianban.accounts.forms import RegisterForm
+from lianban.accounts.forms import RegisterForm, SignInForm
 from lianban.accounts.models import User
 from lianban.accounts.services import applicant_register
 from lianban.common.errors import DomainError
@@ -15,6 +15,7 @@ from lianban.common.errors import DomainError
 
 class SignInView(LoginView):
     template_name = "accounts/login.html"
+    authentication_form = SignInForm
 
     def get_default_redirect_url(self) -> str:
         user = self.request.user
