@@ -61,9 +61,15 @@ def browser() -> Generator[Any, None, None]:
     with sync_playwright() as p:
         instance = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield instance
         instance.close()
@@ -74,5 +80,13 @@ def page(browser: Any) -> Generator[Any, None, None]:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
+    # Every page a browser test visits must work under the Content Security Policy: Chromium
+    # reports each refused script, style or frame on the console, and the test fails on it.
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     yield page
     context.close()
+    assert not refused, f"the Content Security Policy refused something: {refused}"

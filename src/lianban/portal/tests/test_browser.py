@@ -26,7 +26,7 @@ def settled(page):
     # htmx restores focus after a swap settles; act only once it has, or a keystroke may go
     # to the element focus is about to be given back to.
     page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
     )
 
 
@@ -45,7 +45,7 @@ def test_restaurant_guide_updates_as_questions_are_answered(live_server, page, c
 
     page.get_by_label("50㎡以下").check()
     page.wait_for_function(
-        "document.querySelector('#plan-items').innerText.includes('食品小经营店登记')"
+        "() => document.querySelector('#plan-items').innerText.includes('食品小经营店登记')"
     )
     assert LICENCE not in plan_items(page)
     assert FIRE not in plan_items(page)
@@ -53,14 +53,16 @@ def test_restaurant_guide_updates_as_questions_are_answered(live_server, page, c
 
     page.get_by_label(re.compile("100㎡以上")).check()
     page.wait_for_function(
-        "document.querySelector('#plan-items').innerText.includes('消防安全检查')"
+        "() => document.querySelector('#plan-items').innerText.includes('消防安全检查')"
     )
     items = plan_items(page)
     assert LICENCE in items and FIRE in items and SMALL_SHOP not in items
 
     sign_question = page.locator("fieldset", has_text="门头")
     sign_question.get_by_label("是", exact=True).check()
-    page.wait_for_function("document.querySelector('#plan-items').innerText.includes('户外广告')")
+    page.wait_for_function(
+        "() => document.querySelector('#plan-items').innerText.includes('户外广告')"
+    )
     assert SIGN in plan_items(page)
     total = int(page.locator("#plan-total-days").inner_text())
     assert total > 0
@@ -71,7 +73,7 @@ def test_restaurant_guide_updates_as_questions_are_answered(live_server, page, c
     assert page.evaluate("document.activeElement.value") == "gt100"
     page.keyboard.press("ArrowUp")
     page.wait_for_function(
-        "!document.querySelector('#plan-items').innerText.includes('消防安全检查')"
+        "() => !document.querySelector('#plan-items').innerText.includes('消防安全检查')"
     )
     assert FIRE not in plan_items(page)
 
