@@ -56,3 +56,40 @@ def test_database_settings_match_the_engine():
     else:
         assert db["ENGINE"] == "django.db.backends.postgresql"
         assert db["CONN_HEALTH_CHECKS"] is True
+
+
+def test_production_settings_pass_the_deploy_checks(tmp_path):
+    """`lianban check --deploy` with the settings the README's deployment section gives: no
+    warning at all (HTTPS, HSTS, secure cookies, a real secret key and signing passphrase)."""
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LIANBAN_", "DJANGO_"))}
+    env.update(
+        LIANBAN_DATA_DIR=str(tmp_path),
+        LIANBAN_SECRET_KEY=secrets.token_urlsafe(50),
+        LIANBAN_SIGNING_PASSPHRASE=secrets.token_urlsafe(32),
+        LIANBAN_ALLOWED_HOSTS="yjs.example.gov.cn",
+        LIANBAN_SECURE="true",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "lianban", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout
+    # And the development defaults are called out.
+    env.pop("LIANBAN_SIGNING_PASSPHRASE")
+    warned = subprocess.run(
+        [sys.executable, "-m", "lianban", "check", "--deploy"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "LIANBAN_SIGNING_PASSPHRASE" in warned.stdout + warned.stderr
