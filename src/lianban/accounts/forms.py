@@ -83,6 +83,7 @@ class ThrottledSignInMixin:
     and counts each failure; the message says how long to wait."""
 
     request: Any
+    data: Any
     cleaned_data: dict[str, Any]
 
     def clean(self) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def _dump_database(target: Path) -> None:
         connection.ensure_connection()
         with sqlite3.connect(target) as out:
             # The online backup API copies a consistent snapshot while others keep writing.
-            connection.connection.backup(out)  # type: ignore[union-attr]
+            connection.connection.backup(out)
         return
     if connection.vendor == "postgresql":
         args, env = _pg_env()
@@ -125,7 +125,8 @@ def create(path: Path) -> Summary:
         if media.is_dir():
             for file in sorted(p for p in media.rglob("*") if p.is_file()):
                 members[str(PurePosixPath("media", *file.relative_to(media).parts))] = file
-        manifest = {
+        sizes = {name: p.stat().st_size for name, p in members.items()}
+        manifest: dict[str, Any] = {
             "format": FORMAT,
             "vendor": vendor,
             "created_at": dt.datetime.now(dt.UTC).isoformat(),
@@ -146,8 +147,7 @@ def create(path: Path) -> Summary:
                 tar.add(p, arcname=name, recursive=False)
         # Only a complete archive gets the name: a failure leaves no archive that looks whole.
         partial.replace(path)
-    total = sum(m["size"] for m in manifest["members"].values())
-    return Summary(path, vendor, len(members) - 1, total)
+    return Summary(path, vendor, len(members) - 1, sum(sizes.values()))
 
 
 def _safe_name(name: str) -> bool:
@@ -195,7 +195,7 @@ def _restore_database(vendor: str, dump: Path) -> None:
         with sqlite3.connect(dump) as source:
             if name == ":memory:" or name.startswith("file:memorydb"):
                 connection.ensure_connection()  # a test's in-memory database
-                source.backup(connection.connection)  # type: ignore[arg-type]
+                source.backup(connection.connection)
             else:
                 with sqlite3.connect(name) as target:
                     source.backup(target)
