@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('applications', '0004_application_received_window'),
+        ("applications", "0004_application_received_window"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='application',
-            name='channel',
-            field=models.CharField(choices=[('online', '网上申请'), ('window', '窗口申请'), ('node', '下级平台转入')], max_length=8, verbose_name='申请渠道'),
+            model_name="application",
+            name="channel",
+            field=models.CharField(
+                choices=[("online", "网上申请"), ("window", "窗口申请"), ("node", "下级平台转入")],
+                max_length=8,
+                verbose_name="申请渠道",
+            ),
         ),
     ]
