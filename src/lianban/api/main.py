@@ -3,9 +3,11 @@
 
 from lianban.api.errors import install
 from lianban.api.schema import LianbanApi
+from lianban.applications.api import router as applications_router
 from lianban.catalog.api import router as catalog_router
 from lianban.integration.api import cases_router, nodes_router, oauth_router, webhooks_router
 from lianban.signing.api import router as documents_router
+from lianban.window.api import router as window_router
 from lianban.workdays.api import router as workdays_router
 
 api = LianbanApi(
@@ -22,3 +24,5 @@ api.add_router("/oauth", oauth_router)
 api.add_router("/cases", cases_router)
 api.add_router("/webhooks", webhooks_router)
 api.add_router("/node", nodes_router)
+api.add_router("/applications", applications_router)
+api.add_router("/window", window_router)

@@ -275,3 +275,25 @@ class ApplicationItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application} / {self.item_name}"
+
+
+class UserIdempotencyRecord(models.Model):
+    """The response a signed-in person's API command gave under an ``Idempotency-Key``,
+    kept per user (a department system's are kept per client, in ``integration``) and
+    replayed when the same key comes again with the same request."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.TextField()
+    etag = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_record_per_user_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

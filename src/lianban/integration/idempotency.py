@@ -21,6 +21,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from lianban.api.errors import error_body
+from lianban.applications.models import UserIdempotencyRecord
 from lianban.common.errors import DomainError
 from lianban.integration.models import ClientSystem, IdempotencyRecord
 
@@ -71,7 +72,7 @@ def _response(status: int, body: str, etag: str, replayed: bool) -> HttpResponse
     return response
 
 
-def _replay(record: IdempotencyRecord, print_: str) -> HttpResponse:
+def _replay(record: Any, print_: str) -> HttpResponse:
     if record.fingerprint != print_:
         raise KeyReused(
             "该 Idempotency-Key 已用于内容不同的请求；新的请求请使用新的键。", path=HEADER
@@ -79,30 +80,43 @@ def _replay(record: IdempotencyRecord, print_: str) -> HttpResponse:
     return _response(record.status_code, record.body, record.etag, replayed=True)
 
 
+def _records(client: ClientSystem | None, user: Any) -> tuple[Any, dict[str, Any]]:
+    # A signed-in person's keys are their own, as a client system's are its own: two people
+    # (or a person and a system) choosing the same key never meet.
+    if user is not None:
+        return UserIdempotencyRecord.objects, {"user": user}
+    return IdempotencyRecord.objects, {"client": client}
+
+
 def run(
-    *, client: ClientSystem, key: str | None, print_: str, execute: Callable[[], Result]
+    *,
+    client: ClientSystem | None = None,
+    user: Any = None,
+    key: str | None,
+    print_: str,
+    execute: Callable[[], Result],
 ) -> HttpResponse:
-    """Execute a command once per (client, key); an error the rules raise is a response
-    like any other and is stored too, so a retry gets the same answer."""
+    """Execute a command once per (client, key) — or per (user, key) for a signed-in
+    person; an error the rules raise is a response like any other and is stored too, so a
+    retry gets the same answer."""
     key = check_key(key)
+    records, owner = _records(client, user)
     since = timezone.now() - KEEP
     try:
         with transaction.atomic():
-            record = IdempotencyRecord.objects.filter(
-                client=client, key=key, created_at__gte=since
-            ).first()
+            record = records.filter(**owner, key=key, created_at__gte=since).first()
             if record is not None:
                 return _replay(record, print_)
             # An expired record of the same key gives way to the new request.
-            IdempotencyRecord.objects.filter(client=client, key=key).delete()
+            records.filter(**owner, key=key).delete()
             try:
                 result = execute()
             except DomainError as exc:
                 result = Result(exc.status, error_body(exc.code, exc.message, exc.errors))
             body = json.dumps(result.body, ensure_ascii=False, default=str)
             etag = result.headers.get("ETag", "")
-            IdempotencyRecord.objects.create(
-                client=client,
+            records.create(
+                **owner,
                 key=key,
                 fingerprint=print_,
                 status_code=result.status,
@@ -111,11 +125,12 @@ def run(
                 created_at=timezone.now(),
             )
     except IntegrityError:
-        record = IdempotencyRecord.objects.get(client=client, key=key)
+        record = records.get(**owner, key=key)
         return _replay(record, print_)
     return _response(result.status, body, etag, replayed=False)
 
 
 def purge(*, before: dt.datetime) -> int:
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=before).delete()
-    return deleted
+    by_users, _ = UserIdempotencyRecord.objects.filter(created_at__lt=before).delete()
+    return deleted + by_users
