@@ -37,6 +37,9 @@ def form_rows(
     errors = errors or {}
     rows = []
     names = {i["code"]: i["name"] for i in plan.items}
+    from lianban.sharing.selectors import prefilled_sources  # sharing builds on intake
+
+    shared = prefilled_sources(application)
     for f in plan.fields:
         key = f["key"]
         stored = application.form_data.get(key)
@@ -59,6 +62,8 @@ def form_rows(
                 "error": errors.get(f"form.{key}", ""),
                 "editable": key in editable,
                 "items": [names[c] for c in f["items"]],
+                # The department the value was shared from, while it is still that value.
+                "shared": shared.get(key, "") if stored == application.form_data.get(key) else "",
             }
         )
     return rows

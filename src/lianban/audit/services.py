@@ -3,7 +3,6 @@ inside its own transaction, so the event exists exactly when the change does."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -11,9 +10,10 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+# Re-exported: callers know the chain through this module.
+from lianban.audit.chain import GENESIS as GENESIS
+from lianban.audit.chain import entry_hash as entry_hash
 from lianban.audit.models import ChainHead, Event
-
-GENESIS = "0" * 64
 
 # Callbacks run by record_event, inside the change's transaction, with the event just written
 # (e.g. the integration app's webhook outbox). Registered from an AppConfig.ready(), so that
@@ -38,24 +38,11 @@ def actor_label(actor: Any) -> str:
     return f"user:{actor.pk}:{mask_identifier(actor.get_username())}"
 
 
-def entry_hash(
-    *,
-    prev_hash: str,
-    occurred_at: str,
-    actor_label: str,
-    verb: str,
-    target_type: str,
-    target_id: str,
-    data: Any,
-) -> str:
-    payload = json.dumps(
-        [prev_hash, occurred_at, actor_label, verb, target_type, target_id, data],
-        ensure_ascii=False,
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+def _number(text: str) -> float | int:
+    """A JSON number as PostgreSQL's jsonb gives it back: a whole float too large for its
+    plain digits (1e20) comes back as the integer, and must be hashed as that."""
+    value = float(text)
+    return int(value) if value.is_integer() and abs(value) >= 1e16 else value
 
 
 def _target(target: models.Model | tuple[str, str]) -> tuple[str, str]:
@@ -80,7 +67,7 @@ def record_event(
         head = ChainHead.objects.select_for_update().get(pk=1)
     target_type, target_id = _target(target)
     # Round-trip through JSON so the hash is computed over exactly what the database stores.
-    clean = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
+    clean = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str), parse_float=_number)
     occurred_at = timezone.now()
     label = actor_label(actor)
     digest = entry_hash(
@@ -111,26 +98,12 @@ def record_event(
     return event
 
 
-def verify_chain() -> tuple[int, Event | None]:
-    """Walk the whole chain. Returns (entries checked, first broken entry or None)."""
-    prev = GENESIS
-    count = 0
-    for event in Event.objects.order_by("id").iterator(chunk_size=2000):
-        expected = entry_hash(
-            prev_hash=prev,
-            occurred_at=event.occurred_at.isoformat(),
-            actor_label=event.actor_label,
-            verb=event.verb,
-            target_type=event.target_type,
-            target_id=event.target_id,
-            data=event.data,
-        )
-        if event.prev_hash != prev or event.hash != expected:
-            return count, event
-        prev = event.hash
-        count += 1
-    head = ChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_hash != prev or head.length != count):
-        # The tail was cut off: the head still remembers a longer chain.
-        return count, Event(id=None, verb="<truncated>", hash=head.last_hash)
-    return count, None
+def verify_chain(*, workers: int = 1) -> tuple[int, Event | None]:
+    """Walk the whole chain. Returns (entries checked, first broken entry or None).
+
+    ``workers`` > 1 checks ranges of the chain in parallel processes (PostgreSQL only), each
+    range's first entry linked to the previous range's last; see
+    :mod:`lianban.audit.verification`."""
+    from lianban.audit.verification import verify
+
+    return verify(workers=workers)

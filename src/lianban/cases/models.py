@@ -63,6 +63,8 @@ class ItemCase(models.Model):
             models.Index(fields=["department", "status"]),
             models.Index(fields=["department", "running_due", "id"]),
             models.Index(fields=["application", "status"]),
+            # 电子监察 reads cases by dispatch month (the rollup's refresh, the drill-down).
+            models.Index(fields=["dispatched_at"], name="itemcase_dispatched_at"),
         ]
 
     def __str__(self) -> str:

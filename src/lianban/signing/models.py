@@ -104,6 +104,7 @@ class IssuedDocument(models.Model):
         REFUSAL = "refusal", "不予受理通知书"
         GUIDE = "guide", "一次性告知单"
         RESULT = "result", "办理结果"
+        BULLETIN = "bulletin", "监察通报"
 
     number = models.CharField("文书编号", max_length=64, unique=True)
     kind = models.CharField("类型", max_length=12, choices=Kind.choices)
