@@ -29,9 +29,8 @@ from lianban.audit.chain import (
 from lianban.audit.models import ChainHead, Event
 from lianban.audit.services import record_event, verify_chain
 
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="parallel verification is for PostgreSQL"
-)
+# Parallel verification is for PostgreSQL; these run on the PostgreSQL leg only.
+postgresql_only = pytest.mark.postgresql
 
 AWKWARD = {
     "说明": "门头位置不符合规划，“请”整改\n第二行",

@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from lianban.supervision import services
 from lianban.supervision.models import CaseFigure, FigureState
@@ -20,9 +20,9 @@ def rows():
     )  # fmt: skip
 
 
+# SQLite serialises writers by locking the whole file; row locks are PostgreSQL's.
+@pytest.mark.postgresql
 def test_two_refreshes_at_once_run_one_after_the_other(october):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serialises writers by locking the whole file")
     results, errors = [], []
 
     def work():
