@@ -39,7 +39,7 @@ from lianban.applications.api_support import (
 from lianban.applications.applicant_views import check_delivery_text, serve_result
 from lianban.applications.models import Application
 from lianban.cases import services as case_services
-from lianban.cases.models import Delivery, ItemCase, ResultDocument
+from lianban.cases.models import ResultDocument
 from lianban.integration import idempotency
 from lianban.integration.api.params import idempotency_key_header
 
@@ -64,22 +64,13 @@ COMMAND_DOC = (
 APPLICATION_ID = Path(..., ge=1, le=MAX_ID, description="申请编号")
 
 
-def _downloadable(application: Application, case: ItemCase) -> bool:
-    # As the applicant's page: results are the applicant's to download only for 网上自助打印,
-    # once delivered (the first download — ``collect`` — is the delivery).
-    return (
-        application.delivery_method == Delivery.Method.SELF_PRINT
-        and case.status == ItemCase.Status.DELIVERED
-    )
-
-
 def _present(application: Application) -> dict[str, Any]:
     return as_json(
         application_body(
             application,
             window=False,
             editable=selectors.correctable(application),
-            downloadable=_downloadable,
+            downloadable=selectors.applicant_may_download,
         )
     )
 
@@ -180,7 +171,7 @@ def download_result(
         .filter(pk=result_id, case__application=application)
         .first()
     )
-    if doc is None or not _downloadable(application, doc.case):
+    if doc is None or not selectors.applicant_may_download(application, doc.case):
         raise NotFound("未找到可下载的办理结果。", path="result_id")
     return serve_result(doc)
 

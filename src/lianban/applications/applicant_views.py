@@ -23,7 +23,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lianban.accounts.models import User
 from lianban.applications import services, webforms
 from lianban.applications.models import Application
-from lianban.applications.selectors import correctable, open_correction, plan_of
+from lianban.applications.selectors import (
+    applicant_may_download,
+    correctable,
+    open_correction,
+    plan_of,
+)
 from lianban.applications.views import visible_application
 from lianban.cases import clocks as case_clocks
 from lianban.cases import services as case_services
@@ -357,7 +362,7 @@ def result_file(request: HttpRequest, pk: int, doc_id: int) -> HttpResponseBase:
         ResultDocument.objects.select_related("case"), pk=doc_id, case__application=application
     )
     back = redirect(reverse("applications:detail", args=[pk]) + "#results")
-    if doc.case.status == CS.DELIVERED:
+    if applicant_may_download(application, doc.case):
         return serve_result(doc)
     if doc.case.status != CS.RETURNED:
         raise Http404("该办理结果尚未送回窗口。")

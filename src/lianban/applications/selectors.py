@@ -134,3 +134,14 @@ def open_commitments() -> QuerySet[Commitment]:
         .annotate(bundle_title=F("application__bundle_version__bundle__name"))
         .order_by("due", "pk")
     )
+
+
+def applicant_may_download(application: Application, case: Any) -> bool:
+    """A result is the applicant's to download only for 网上自助打印, once delivered (the
+    first download, a deliberate act, is the delivery). The page and the API both ask here."""
+    from lianban.cases.models import Delivery, ItemCase  # cases build on intake
+
+    return (
+        application.delivery_method == Delivery.Method.SELF_PRINT
+        and case.status == ItemCase.Status.DELIVERED
+    )
