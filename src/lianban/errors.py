@@ -3,9 +3,16 @@ form has expired."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+
+# Seconds a client is asked to wait when the database cannot be reached (a restart, a
+# failover): long enough for it to come back, short enough that nobody gives up.
+RETRY_AFTER = 5
 
 
 def _page(request: HttpRequest, status: int, title: str, text: str) -> HttpResponse:
@@ -25,11 +32,34 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    # Rendered without the request context: the error may lie anywhere, even in it.
-    html = render_to_string(
-        "error.html", {"title": "系统繁忙", "text": "系统暂时出现问题，已记录在案，请稍后再试。"}
+    # Django calls this inside its ``except``: the error at hand tells a database that cannot
+    # be reached (503, to be retried) from a fault of the platform (500).
+    unavailable = isinstance(sys.exc_info()[1], OperationalError | InterfaceError)
+    status = 503 if unavailable else 500
+    text = (
+        "系统正在恢复，请稍后重试。"
+        if unavailable
+        else "系统暂时出现问题，已记录在案，请稍后再试。"
     )
-    return HttpResponseServerError(html)
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        # Programs get the API's error shape, never an HTML page.
+        response = JsonResponse(
+            {
+                "code": "unavailable" if unavailable else "server_error",
+                "message": text,
+                "errors": [],
+            },
+            status=status,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    else:
+        # Rendered without the request context: the error may lie anywhere, even in it.
+        html = render_to_string("error.html", {"title": "系统繁忙", "text": text})
+        response = HttpResponse(html, status=status)
+    if unavailable:
+        response["Retry-After"] = str(RETRY_AFTER)
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

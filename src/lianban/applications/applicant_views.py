@@ -35,7 +35,7 @@ from lianban.cases import services as case_services
 from lianban.cases.models import Delivery, ItemCase, ResultDocument
 from lianban.cases.transitions import TERMINAL
 from lianban.catalog.selectors import definition_of, published_version
-from lianban.common.errors import DomainError
+from lianban.common.errors import DomainError, NotAllowed
 from lianban.portal.views import answers_from_query
 
 S = Application.Status
@@ -293,19 +293,26 @@ def save(request: HttpRequest, pk: int) -> HttpResponse:
     posted = webforms.posted_form(request, plan_of(application), fields)
     errors: list[dict[str, str]] = []
     warnings: list[dict[str, str]] = []
+    # Who may see an application (the supervisor) but not act for its applicant is refused
+    # with 403, not a form error.
+    status = 400
     try:
         application, warnings = services.application_save_form(
             application=application, data=posted, actor=request.user
         )
     except DomainError as exc:
         errors += exc.errors
+        status = exc.status if isinstance(exc, NotAllowed) else status
     if delivery is not None and _delivery_changed(application, delivery):
         try:
             application = _choose_delivery(request, application, delivery)
         except DomainError as exc:
             errors += exc.errors
+            status = exc.status if isinstance(exc, NotAllowed) else status
     if errors:
-        return _render_detail(request, application, errors, posted, status=400, delivery=delivery)
+        return _render_detail(
+            request, application, errors, posted, status=status, delivery=delivery
+        )
     for w in warnings:
         messages.warning(request, w["message"])
     if request.POST.get("then") == "submit":
@@ -329,7 +336,8 @@ def _submit(
             messages.success(request, f"已提交，收件编号 {application.receipt_number}。")
     except DomainError as exc:
         application.refresh_from_db()
-        return _render_detail(request, application, exc.errors, status=400, delivery=delivery)
+        status = exc.status if isinstance(exc, NotAllowed) else 400
+        return _render_detail(request, application, exc.errors, status=status, delivery=delivery)
     return redirect("applications:detail", pk=application.pk)
 
 
@@ -401,7 +409,8 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
             original_seen=bool(request.POST.get("original_seen")),
         )
     except DomainError as exc:
-        return _render_detail(request, application, exc.errors, status=400)
+        status = exc.status if isinstance(exc, NotAllowed) else 400
+        return _render_detail(request, application, exc.errors, status=status)
     messages.success(request, "材料已上传。")
     return redirect(f"/applications/{pk}/#material-{code}")
 
@@ -420,6 +429,8 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             reason=request.POST.get("reason", "").strip()[:200],
         )
+    except NotAllowed as exc:
+        return _render_detail(request, application, exc.errors, status=exc.status)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

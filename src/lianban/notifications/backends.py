@@ -16,26 +16,30 @@ class SmsError(Exception):
 
 
 class SmsBackend(Protocol):
-    def send(self, phone: str, text: str) -> None: ...
+    def send(self, phone: str, text: str, *, key: str = "") -> None: ...
 
 
 class OutboxBackend:
     """Delivery is the outbox itself: the message stays visible to staff, marked sent."""
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, key: str = "") -> None:
         if not phone:
             raise SmsError("没有手机号码")
 
 
 class HttpBackend:
-    """POST ``{"phone", "text"}`` as JSON with a bearer token; any 2xx is success."""
+    """POST ``{"phone", "text"}`` as JSON with a bearer token; any 2xx is success.
+
+    Each message carries its ``Idempotency-Key``, the same on every send: a sender that dies
+    after posting, before recording it, leaves the message queued, and the next sender posts
+    it again — the provider drops the repeat by the key, and the person gets one SMS."""
 
     def __init__(self, url: str, token: str, timeout: float = 10.0):
         if not url:
             raise SmsError("LIANBAN_SMS_URL is not set")
         self.url, self.token, self.timeout = url, token, timeout
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, key: str = "") -> None:
         body = json.dumps({"phone": phone, "text": text}, ensure_ascii=False).encode("utf-8")
         request = urllib.request.Request(
             self.url,
@@ -44,6 +48,7 @@ class HttpBackend:
             headers={
                 "Content-Type": "application/json; charset=utf-8",
                 "Authorization": f"Bearer {self.token}",
+                **({"Idempotency-Key": key} if key else {}),
             },
         )
         try:

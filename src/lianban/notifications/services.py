@@ -54,7 +54,8 @@ def notify_applicant(applicant: Any, text: str, *, link: str = "") -> list[Notif
 
 def deliver_sms(limit: int = 100) -> tuple[int, int]:
     """Send queued SMS through the configured gateway. Each message is claimed with a
-    compare-and-swap on its status, so two senders never send one message twice."""
+    compare-and-swap on its status, so two senders never send one message twice; a sender
+    killed while sending leaves it queued, and the retry carries the same idempotency key."""
     backend = sms_backend()
     sent = failed = 0
     ids = list(
@@ -75,7 +76,7 @@ def deliver_sms(limit: int = 100) -> tuple[int, int]:
                 continue
             claimed.attempts += 1
             try:
-                backend.send(claimed.phone, claimed.body)
+                backend.send(claimed.phone, claimed.body, key=f"lianban-sms-{claimed.pk}")
             except SmsError as exc:
                 claimed.error = str(exc)[:300]
                 if claimed.attempts >= MAX_ATTEMPTS:
