@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "lianban.common.headers.security_headers",
+    "lianban.errors.reject_nul_bytes",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -115,6 +116,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "zh-hans"
+# The one language the platform speaks: without this list the locale middleware would follow
+# a browser that prefers English and show Django's own form messages in English.
+LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = env("LIANBAN_TIME_ZONE")
 USE_I18N = True
 USE_TZ = True

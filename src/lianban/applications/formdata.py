@@ -36,6 +36,9 @@ def clean_value(field: dict[str, Any], raw: Any) -> tuple[Any, str]:
     if isinstance(raw, list | dict):
         raise ValidationError(f"“{label}”应为单个值。")
     text = str(raw).strip() if raw is not None else ""
+    if "\x00" in text:
+        # Nobody types a NUL on purpose, and PostgreSQL cannot store one in text or JSON.
+        raise ValidationError(f"“{label}”含有不可见的空字符，请删除后重新输入。")
     if kind == "boolean":
         if isinstance(raw, bool):
             return raw, ""

@@ -454,7 +454,18 @@ def application_request_correction(
     ]
     field_errors, field_fixes = [], []
     for n, f in enumerate(fields or []):
-        key, reason = f.get("key", ""), (f.get("reason") or "").strip()
+        key = f.get("key", "")
+        try:
+            reason = clean_text(
+                f.get("reason"),
+                max_length=300,
+                path=f"fields[{n}].reason",
+                label="补正要求",
+                required=False,
+            )
+        except DomainError as exc:
+            field_errors += exc.errors
+            continue
         if key not in plan_fields:
             field_errors.append({"path": f"fields[{n}].key", "message": f"申请表中没有“{key}”。"})
         elif not reason:

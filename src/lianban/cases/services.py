@@ -209,7 +209,10 @@ def case_refuse(
     """不予受理, with the reason the notice must state."""
     case = _lock(case, expected_status)
     _check_reviewer(case, actor)
-    if not reason.strip():
+    reason = clean_text(
+        reason, max_length=2000, path="reason", label="不予受理理由", required=False
+    )
+    if not reason:
         raise DomainError("不予受理必须注明理由。", path="reason")
     old = case.status
     case.status = target_status(case, "refuse")
@@ -443,7 +446,8 @@ def case_decide(
     _check_reviewer(case, actor)
     if outcome not in ItemCase.Outcome.values:
         raise DomainError("请选择准予或不予。", path="outcome")
-    if outcome == ItemCase.Outcome.DENIED and not reason.strip():
+    reason = clean_text(reason, max_length=2000, path="reason", label="决定理由", required=False)
+    if outcome == ItemCase.Outcome.DENIED and not reason:
         raise DomainError("不予许可必须说明理由。", path="reason")
     old = case.status
     case.status = target_status(case, "decide")

@@ -209,6 +209,8 @@ def track(request: HttpRequest, number: str = "") -> HttpResponse:
     from lianban.applications.models import Application
 
     number = (request.POST.get("number") or number or request.GET.get("number", "")).strip()
+    # No receipt number holds a NUL, and PostgreSQL cannot compare with one: not found.
+    number = number.replace("\x00", "")
     context: dict[str, Any] = {"number": number, "error": ""}
     if request.method == "POST":
         tail = request.POST.get("phone_tail", "").strip()

@@ -34,7 +34,8 @@ def verify(request: HttpRequest) -> HttpResponse:
             except DomainError as exc:
                 context["error"] = exc.message
         else:
-            number = str(request.POST.get("number", "")).strip()[:NUMBER_MAX]
+            # No document number holds a NUL, and PostgreSQL cannot compare with one.
+            number = str(request.POST.get("number", "")).replace("\x00", "").strip()[:NUMBER_MAX]
             context["number"] = number
             if not number:
                 context["error"] = "请输入文书编号，或上传文书的 PDF 文件。"

@@ -244,8 +244,10 @@ def bulletins(request: HttpRequest, scope: Scope) -> HttpResponse:
 @supervisor_only
 def bulletin_pdf(request: HttpRequest, scope: Scope, pk: int) -> FileResponse:
     bulletin = get_object_or_404(Bulletin.objects.select_related("document"), pk=pk)
+    # A download like every other file the platform serves, never a document opened in place.
     return FileResponse(
         bulletin.document.file.open("rb"),
+        as_attachment=True,
         content_type="application/pdf",
         filename=f"{bulletin.number}.pdf",
     )

@@ -39,3 +39,19 @@ def test_workdays_api_refuses_dates_far_out_of_range(client, params):
 def test_workdays_count_refuses_an_enormous_range(client):
     response = client.get("/api/v1/workdays/count", {"start": "1950-01-01", "end": "2190-01-01"})
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    ["/proposals/P%00X/", "/verify/%00/", "/track/?number=S%00", "/api/v1/bundles/a%00b"],
+)
+def test_a_nul_in_the_address_is_refused_in_chinese(client, url):
+    response = client.get(url)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "空字符" in body
+    if url.startswith("/api/"):
+        assert response.json()["errors"][0]["path"] == "url"
+    # Security headers still wrap the refusal.
+    assert "Content-Security-Policy" in response.headers
