@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -296,20 +297,26 @@ def save(request: HttpRequest, pk: int) -> HttpResponse:
     # Who may see an application (the supervisor) but not act for its applicant is refused
     # with 403, not a form error.
     status = 400
-    try:
-        application, warnings = services.application_save_form(
-            application=application, data=posted, actor=request.user
-        )
-    except DomainError as exc:
-        errors += exc.errors
-        status = exc.status if isinstance(exc, NotAllowed) else status
-    if delivery is not None and _delivery_changed(application, delivery):
+    # The form and the delivery method are one request: both are kept, or neither (the page
+    # shows what was typed again, with the errors).
+    with transaction.atomic():
         try:
-            application = _choose_delivery(request, application, delivery)
+            application, warnings = services.application_save_form(
+                application=application, data=posted, actor=request.user
+            )
         except DomainError as exc:
             errors += exc.errors
             status = exc.status if isinstance(exc, NotAllowed) else status
+        if delivery is not None and _delivery_changed(application, delivery):
+            try:
+                application = _choose_delivery(request, application, delivery)
+            except DomainError as exc:
+                errors += exc.errors
+                status = exc.status if isinstance(exc, NotAllowed) else status
+        if errors:
+            transaction.set_rollback(True)
     if errors:
+        application.refresh_from_db()
         return _render_detail(
             request, application, errors, posted, status=status, delivery=delivery
         )

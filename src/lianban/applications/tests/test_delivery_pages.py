@@ -179,6 +179,33 @@ def test_saving_a_draft_keeps_the_delivery_choice(client, restaurant):
     assert (app.status, app.delivery_method, app.delivery_address) == ("draft", "post", ADDRESS)
 
 
+def test_a_refused_delivery_choice_keeps_the_form_as_it_was(client, restaurant):
+    # One request, one outcome: a bad address refuses the form saved beside it too, and the
+    # page shows what was typed again.
+    from lianban.audit.models import Event
+
+    app = draft()
+    client.force_login(app.applicant.user)
+    events = Event.objects.count()
+    response = client.post(
+        f"/applications/{app.pk}/save/",
+        {
+            "then": "save",
+            "f-applicant_name": "卫滨区新名字小吃店",
+            "delivery_method": "post",
+            "delivery_address": "",
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "邮寄送达请填写完整的收件地址。" in html
+    assert "卫滨区新名字小吃店" in html
+    app.refresh_from_db()
+    assert app.form_data["applicant_name"] == FORM["applicant_name"]
+    assert app.delivery_method == "together"
+    assert Event.objects.count() == events
+
+
 # Progress.
 
 
