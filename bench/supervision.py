@@ -125,7 +125,7 @@ def generate(applications: int) -> dict[str, float]:
             """
             INSERT INTO cases_itemcase
               (id, application_id, item_id, department_id, item_code, item_name, status,
-               outcome, reason, dispatched_at, accepted_at, decided_at, extended)
+               outcome, reason, dispatched_at, accepted_at, decided_at, returned_at, extended)
             SELECT i.id, i.application_id, i.id, i.department_id, i.item_code, i.item_name,
                    s.status,
                    CASE WHEN s.status IN ('decided', 'returned', 'delivered') THEN 'approved'
@@ -135,6 +135,8 @@ def generate(applications: int) -> dict[str, float]:
                         THEN a.received_at + interval '5 hours' END,
                    CASE WHEN s.status IN ('decided', 'returned', 'delivered')
                         THEN a.received_at + (2 + i.id %% 14) * interval '1 day' END,
+                   CASE WHEN s.status IN ('returned', 'delivered')
+                        THEN a.received_at + (3 + i.id %% 14) * interval '1 day' END,
                    false
             FROM applications_applicationitem i
             JOIN applications_application a ON a.id = i.application_id,

@@ -91,14 +91,22 @@ class Application(models.Model):
         verbose_name = "一件事申请"
         verbose_name_plural = "一件事申请"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "intake_due"])]
+        indexes = [
+            models.Index(fields=["status", "intake_due"]),
+            # The window's list of today's receipts.
+            models.Index(fields=["status", "received_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.receipt_number or f"草稿 #{self.pk}"
 
     @property
     def bundle_name(self) -> str:
-        return str(self.bundle_version.snapshot["name"])
+        if Application.bundle_version.is_cached(self):  # type: ignore[attr-defined]
+            return str(self.bundle_version.snapshot["name"])
+        from lianban.catalog.selectors import version_name
+
+        return version_name(self.bundle_version_id)
 
 
 class ReceiptCounter(models.Model):

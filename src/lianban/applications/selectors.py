@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import F, QuerySet
+from django.utils import timezone
 
 from lianban.accounts.models import User
 from lianban.applications.models import Application, Commitment, MaterialFile, Notice
@@ -79,7 +80,7 @@ def intake_queue() -> QuerySet[Application]:
     """Online submissions waiting for the window, oldest due first."""
     return (
         Application.objects.filter(status=Application.Status.SUBMITTED)
-        .select_related("applicant", "bundle_version__bundle")
+        .select_related("applicant")
         .order_by("intake_due", "submitted_at")
     )
 
@@ -111,15 +112,21 @@ def window_drafts(clerk: User) -> QuerySet[Application]:
 def in_correction() -> QuerySet[Application]:
     return (
         Application.objects.filter(status=Application.Status.CORRECTION)
-        .select_related("applicant", "bundle_version")
+        .select_related("applicant")
         .order_by("updated_at")
     )
 
 
 def received_on(day: dt.date) -> QuerySet[Application]:
+    # A range on the column (not its date in the local zone), so the index serves it.
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
     return (
-        Application.objects.filter(status=Application.Status.RECEIVED, received_at__date=day)
-        .select_related("applicant", "bundle_version", "received_by")
+        Application.objects.filter(
+            status=Application.Status.RECEIVED,
+            received_at__gte=start,
+            received_at__lt=start + dt.timedelta(days=1),
+        )
+        .select_related("applicant", "received_by")
         .order_by("-received_at")
     )
 

@@ -65,6 +65,8 @@ class ItemCase(models.Model):
             models.Index(fields=["application", "status"]),
             # 电子监察 reads cases by dispatch month (the rollup's refresh, the drill-down).
             models.Index(fields=["dispatched_at"], name="itemcase_dispatched_at"),
+            # The window's results waiting for delivery, longest waiting first.
+            models.Index(fields=["status", "returned_at"]),
         ]
 
     def __str__(self) -> str:

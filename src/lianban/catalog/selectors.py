@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from django.db.models import QuerySet
+from django.db.models.fields.json import KT
 
 from lianban.catalog.models import BundleVersion
 from lianban.catalog.planner import Definition, compile_snapshot
@@ -12,7 +13,24 @@ from lianban.catalog.planner import Definition, compile_snapshot
 # Versions never change once made (their digest is checked on save), so a compiled
 # definition can be kept for as long as the process lives.
 _definitions: dict[tuple[int, str], Definition] = {}
+_names: dict[int, str] = {}
 _lock = threading.Lock()
+
+
+def version_name(version_id: int) -> str:
+    """The 一件事's name as a version has it, read from the database once per process (the
+    name alone: a list of applications should not load and decode every snapshot)."""
+    with _lock:
+        found = _names.get(version_id)
+    if found is None:
+        found = str(
+            BundleVersion.objects.filter(pk=version_id)
+            .values_list(KT("snapshot__name"), flat=True)
+            .get()
+        )
+        with _lock:
+            _names[version_id] = found
+    return found
 
 
 def definition_of(version: BundleVersion) -> Definition:

@@ -16,7 +16,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -84,52 +83,79 @@ def _is_htmx(request: HttpRequest) -> bool:
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    waiting = []
-    for a in selectors.intake_queue():
-        light = selectors.light(today, a.intake_due)
-        waiting.append({"a": a, "light": light, "light_label": LIGHT_LABELS.get(light, "")})
+    waiting, waiting_total = _first_rows(selectors.intake_queue())
+    commitments, commitments_total = _first_rows(selectors.open_commitments())
+    correcting, correcting_total = _first_rows(selectors.in_correction())
+    received, received_total = _first_rows(selectors.received_on(today))
+    delivering, delivering_more = _awaiting_delivery()
     return render(
         request,
         "window/queue.html",
         {
-            "waiting": waiting,
-            "drafts": selectors.window_drafts(request.user),  # type: ignore[arg-type]
-            "correcting": selectors.in_correction(),
-            "received": selectors.received_on(today),
-            "delivering": _awaiting_delivery(),
-            "commitments": [
-                {"c": c, "light": selectors.light(today, c.due)}
-                for c in selectors.open_commitments()
+            "waiting": [
+                {"a": a, "light": light, "light_label": LIGHT_LABELS.get(light, "")}
+                for a in waiting
+                for light in [selectors.light(today, a.intake_due)]
             ],
+            "waiting_total": waiting_total,
+            "drafts": selectors.window_drafts(request.user),  # type: ignore[arg-type]
+            "correcting": correcting,
+            "correcting_total": correcting_total,
+            "received": received,
+            "received_total": received_total,
+            "delivering": delivering,
+            "delivering_more": delivering_more,
+            "commitments": [{"c": c, "light": selectors.light(today, c.due)} for c in commitments],
+            "commitments_total": commitments_total,
+            "rows": QUEUE_ROWS,
             "today": today,
         },
     )
 
 
-def _awaiting_delivery() -> list[dict[str, Any]]:
+# Each list shows its most urgent rows: a province's hall may hold tens of thousands of
+# applications in one state, and the page must cost the same whatever their number.
+QUEUE_ROWS = 50
+
+
+def _first_rows(qs: Any) -> tuple[list[Any], int]:
+    rows = list(qs[:QUEUE_ROWS])
+    return rows, len(rows) if len(rows) < QUEUE_ROWS else qs.count()
+
+
+def _awaiting_delivery() -> tuple[list[dict[str, Any]], bool]:
     """结果待送达: received applications with a result back at the window that may be
-    handed over now by the applicant's chosen method, longest waiting first. One query finds
-    those with a returned case, one more loads their cases; ``deliverable()`` then decides
-    on the loaded cases."""
-    first_returned = (
-        ItemCase.objects.filter(application=OuterRef("pk"), status=ItemCase.Status.RETURNED)
-        .order_by("returned_at")
-        .values("returned_at")[:1]
+    handed over now by the applicant's chosen method, longest waiting first; the first
+    ``QUEUE_ROWS`` of them, and whether there are more. Returned cases are read in the order
+    they came back (an index), a batch of applications at a time, until the page is full;
+    ``deliverable()`` decides on each application's loaded cases."""
+    returned = (
+        ItemCase.objects.filter(status=ItemCase.Status.RETURNED, application__status=S.RECEIVED)
+        .order_by("returned_at", "pk")
+        .values_list("application_id", "returned_at")
     )
-    candidates = (
-        Application.objects.filter(status=S.RECEIVED)
-        .annotate(result_since=Subquery(first_returned))
-        .filter(result_since__isnull=False)
-        .select_related("applicant", "bundle_version")
-        .prefetch_related("cases")
-        .order_by("result_since", "pk")
-    )
-    rows = []
-    for a in candidates:
-        ready = case_services.deliverable(a)
-        if ready:
-            rows.append({"a": a, "ready": ready, "since": a.result_since})
-    return rows
+    rows: list[dict[str, Any]] = []
+    seen: dict[int, Any] = {}
+    offset, batch = 0, QUEUE_ROWS * 4
+    while len(rows) <= QUEUE_ROWS:
+        chunk = list(returned[offset : offset + batch])
+        offset += batch
+        fresh = {}
+        for application_id, since in chunk:
+            if application_id not in seen:
+                seen[application_id] = fresh[application_id] = since
+        applications = (
+            Application.objects.filter(pk__in=fresh)
+            .select_related("applicant")
+            .prefetch_related("cases")
+        )
+        for a in sorted(applications, key=lambda a: (fresh[a.pk], a.pk)):
+            ready = case_services.deliverable(a)
+            if ready:
+                rows.append({"a": a, "ready": ready, "since": fresh[a.pk]})
+        if len(chunk) < batch:
+            break
+    return rows[:QUEUE_ROWS], len(rows) > QUEUE_ROWS
 
 
 # Taking a walk-in application.

@@ -240,3 +240,32 @@ def test_the_delivery_queue_takes_a_fixed_number_of_queries(client, restaurant, 
         finish(case_of(app, "CGJ-001"))
     assert queue_section(client).count("<tr>") == 5  # the header and four applications
     assert count() == one
+
+
+def test_the_delivery_queue_shows_the_longest_waiting_first_and_stops_at_a_page(
+    client, restaurant, window, monkeypatch
+):
+    # A province's hall may have tens of thousands of results waiting: the page lists the
+    # first rows in the order the results came back and says there are more.
+    from lianban.window import views
+
+    monkeypatch.setattr(views, "QUEUE_ROWS", 2)
+    apps = []
+    for _ in range(3):
+        app = received("each", applicant=ApplicantFactory())
+        finish(case_of(app, "SCJGJ-001"))
+        apps.append(app)
+    # Not deliverable yet (everything together, two cases open): never listed.
+    waiting = received("together", applicant=ApplicantFactory())
+    finish(case_of(waiting, "SCJGJ-001"))
+
+    section = queue_section(client)
+    assert section.count("<tr>") == 3  # the header and two applications
+    assert "结果待送达（2+）" in section and "仅列出等候最久的 2 件" in section
+    assert section.index(apps[0].receipt_number) < section.index(apps[1].receipt_number)
+    assert apps[2].receipt_number not in section and waiting.receipt_number not in section
+
+    cases.application_deliver(application=apps[0], actor=window, recipient="张三")
+    section = queue_section(client)
+    assert "结果待送达（2）" in section and "仅列出" not in section
+    assert apps[1].receipt_number in section and apps[2].receipt_number in section
