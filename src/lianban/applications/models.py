@@ -102,7 +102,7 @@ class Application(models.Model):
 
     @property
     def bundle_name(self) -> str:
-        if Application.bundle_version.is_cached(self):  # type: ignore[attr-defined]
+        if Application.bundle_version.is_cached(self):
             return str(self.bundle_version.snapshot["name"])
         from lianban.catalog.selectors import version_name
 
