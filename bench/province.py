@@ -608,6 +608,21 @@ def make_world(applicants: int) -> World:
     return world
 
 
+def prepare_fonts() -> None:
+    """The document fonts, prepared once per machine as the deployment does (``lianban
+    prepare_fonts``): taken from the default data folder when they are there, else made."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    here = os.path.join(settings.DATA_DIR, "fonts")
+    machine_wide = os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "fonts")
+    if not os.path.isdir(here) and os.path.isdir(machine_wide):
+        shutil.copytree(machine_wide, here)
+    start = time.perf_counter()
+    call_command("prepare_fonts", verbosity=0)
+    print(f"document fonts ready in {time.perf_counter() - start:.1f} s", flush=True)
+
+
 def session_for(user: Any) -> str:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
@@ -960,6 +975,7 @@ def main() -> None:
         f"{Review.objects.count():,} reviews",
         flush=True,
     )
+    prepare_fonts()
     world = make_world(applicants=USERS * 3 + 10)
     write_ratios(world)
     connection.close()
