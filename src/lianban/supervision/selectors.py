@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import F, Q, QuerySet, Sum
 
 from lianban.accounts.models import User
@@ -247,6 +248,36 @@ def ranking(month: dt.date) -> list[Row]:
 
 def freshness() -> FigureState | None:
     return FigureState.objects.filter(pk=1).first()
+
+
+# Seconds a dashboard's figures are kept in the cache. The key carries the rollup's state, and
+# every refresh moves it, so a kept answer is never older than the rollup itself; only a
+# renamed department or clerk shows under the old name until the next refresh.
+DASHBOARD_CACHE_SECONDS = 900
+
+
+@dataclass
+class Dashboard:
+    rows: list[Row]
+    total: Figures
+    trend: list[tuple[dt.date, Figures]]
+    ranking: list[Row]
+
+
+def dashboard(scope: Scope, month: dt.date, by: str, state: FigureState | None) -> Dashboard:
+    """The month's figures by ``by``, the trend and (for the whole platform) the ranking:
+    read from the rollup once per refresh and kept in the cache (shared by every web process
+    when the cache is Redis), since a province's supervisors all open the same few views."""
+    stamp = f"{state.last_event_id}:{state.refreshed_at:%Y%m%d%H%M%S%f}" if state else "none"
+    key = f"supervision:dashboard:{scope.department_id}:{month:%Y-%m}:{by}:{stamp}"
+    found = cache.get(key)
+    if found is None:
+        rows, total = month_figures(scope, month, by)
+        found = Dashboard(
+            rows, total, trend(scope, month), ranking(month) if scope.everything else []
+        )
+        cache.set(key, found, DASHBOARD_CACHE_SECONDS)
+    return found
 
 
 # The live yellow and red lists.

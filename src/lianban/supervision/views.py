@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from lianban.common.errors import DomainError
 from lianban.supervision import export, selectors, services
-from lianban.supervision.models import Bulletin
+from lianban.supervision.models import Bulletin, FigureState
 from lianban.supervision.selectors import Scope
 
 View = Callable[..., HttpResponseBase]
@@ -69,8 +69,7 @@ def _month_and_by(request: HttpRequest) -> tuple[dt.date, str]:
     return month, by if by in selectors.DIMENSIONS else "bundle"
 
 
-def _as_of() -> str:
-    state = selectors.freshness()
+def _as_of(state: FigureState | None) -> str:
     if state is None or state.refreshed_at is None:
         return "统计数据尚未生成（请运行 lianban refresh_figures）"
     return f"数据截至 {timezone.localtime(state.refreshed_at):%Y-%m-%d %H:%M}"
@@ -97,8 +96,9 @@ def _chart_data(rows: list[selectors.Row], trend: list[tuple[dt.date, selectors.
 def dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
     month, by = _month_and_by(request)
     today = timezone.localdate()
-    rows, total = selectors.month_figures(scope, month, by)
-    trend = selectors.trend(scope, month)
+    state = selectors.freshness()
+    figures = selectors.dashboard(scope, month, by, state)
+    rows, total, trend = figures.rows, figures.total, figures.trend
     for r in rows:
         r.query = urlencode({"month": f"{month:%Y-%m}", "by": by, "key": r.key})
     return render(
@@ -117,9 +117,9 @@ def dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
             "rows": rows,
             "total": total,
             "trend": trend,
-            "ranking": selectors.ranking(month) if scope.everything else [],
+            "ranking": figures.ranking,
             "warnings": selectors.warning_counts(scope, today),
-            "as_of": _as_of(),
+            "as_of": _as_of(state),
             "chart": _chart_data(rows, trend),
             "today": today,
         },
@@ -198,7 +198,7 @@ def warnings(request: HttpRequest, scope: Scope, light: str) -> HttpResponse:
 @scoped
 def export_xlsx(request: HttpRequest, scope: Scope) -> HttpResponse:
     month, by = _month_and_by(request)
-    data = export.workbook(scope, month, by, _as_of())
+    data = export.workbook(scope, month, by, _as_of(selectors.freshness()))
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -234,7 +234,7 @@ def bulletins(request: HttpRequest, scope: Scope) -> HttpResponse:
             "bulletins": Bulletin.objects.select_related("issued_by", "document")[:100],
             "chosen": chosen,
             "error": error,
-            "as_of": _as_of(),
+            "as_of": _as_of(selectors.freshness()),
         },
         status=400 if error else 200,
     )

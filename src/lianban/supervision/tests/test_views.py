@@ -67,6 +67,31 @@ def test_the_dashboard_reads_a_fixed_number_of_queries(client, supervisor, octob
         assert len(queries) <= 16, (by, [q["sql"] for q in queries])
 
 
+def test_the_dashboard_is_read_once_per_refresh_and_follows_every_refresh(
+    client, supervisor, october
+):
+    from lianban.cases.models import ItemCase
+
+    services.refresh_figures()
+    query = {"month": "2026-10", "by": "department"}
+    with CaptureQueriesContext(connection) as first:
+        page = client.get(DASHBOARD, query).content.decode()
+    assert 'id="total-dispatched">8<' in page
+    with CaptureQueriesContext(connection) as again:
+        assert 'id="total-dispatched">8<' in client.get(DASHBOARD, query).content.decode()
+    rollup_reads = [q for q in again if "supervision_casefigure" in q["sql"]]
+    assert rollup_reads == [] and len(again) < len(first)
+
+    # A case dispatched in October appears as soon as the rollup is refreshed, not later.
+    from lianban.supervision.tests import data as d
+
+    case = ItemCase.objects.filter(dispatched_at__month=10).order_by("pk").first()
+    d.case(case.application, case.department, status="dispatched", dispatched=d.at(10, 20))
+    assert 'id="total-dispatched">8<' in client.get(DASHBOARD, query).content.decode()
+    services.refresh_figures(full=True)
+    assert 'id="total-dispatched">9<' in client.get(DASHBOARD, query).content.decode()
+
+
 def test_a_department_sees_its_own_figures_and_cases_only(client, october):
     services.refresh_figures()
     login(client, role=User.Role.REVIEWER, department=october["d1"])
