@@ -41,6 +41,7 @@ from lianban.catalog.tests.factories import UserFactory
 from lianban.errors import RETRY_AFTER, server_error
 from lianban.integration.models import IdempotencyRecord
 from lianban.integration.tests.conftest import register
+from lianban.integration.tests.test_two_workers import SEED as WEBHOOK_SEED
 from lianban.notifications.models import Notification
 from lianban.tests.tcp_proxy import TcpProxy
 
@@ -448,30 +449,6 @@ def _kill_while_held(env: dict[str, str], receiver: HoldingReceiver, *command: s
     assert worker.returncode == -signal.SIGKILL
 
 
-WEBHOOK_SEED = """
-import uuid
-from django.utils import timezone
-from lianban.accounts.models import User
-from lianban.catalog.models import Department
-from lianban.integration.models import ClientSystem, Subscription, WebhookDelivery
-department = Department.objects.create(code="xfzd", name="消防救援支队")
-account = User.objects.create(username="api-x", role="reviewer", department=department)
-client = ClientSystem.objects.create(
-    name="消防审批系统", department=department, client_id="lbc_x", service_account=account
-)
-sub = Subscription.objects.create(
-    client=client, url="{url}", event_types=["case.accepted"], secret="whsec_x"
-)
-now = timezone.now()
-WebhookDelivery.objects.bulk_create(
-    WebhookDelivery(
-        subscription=sub, event_id=uuid.UUID(int=n + 1), event_type="case.accepted",
-        case_id=n + 1, body='{{"n": %d}}' % n, next_attempt_at=now, retry_since=now,
-        created_at=now,
-    )
-    for n in range(3)
-)
-"""
 # Two minutes on, the dead worker's lease (LEASE in lianban.integration.delivery) has run out
 # and a fresh worker process runs; then what the platform recorded.
 LEASE_RUNS_OUT_AND_A_WORKER_RUNS = """
@@ -498,7 +475,7 @@ def test_a_webhook_worker_killed_mid_delivery_is_taken_over_after_its_lease(
     receiver = HoldingReceiver("Lianban-Event-Id")
     env = {**worker_env, "LIANBAN_WEBHOOK_NETWORKS": "127.0.0.0/8"}
     try:
-        _manage(env, "shell", "-c", WEBHOOK_SEED.format(url=receiver.url))
+        _manage(env, "shell", "-c", WEBHOOK_SEED.format(url=receiver.url, events=3))
         _kill_while_held(env, receiver, "deliver_webhooks", "--once")
         held = receiver.posts[0]
 
