@@ -59,6 +59,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.intake import ANSWERS, PDF
+
 SCALE = os.environ.get("BENCH_SCALE", "province")
 if SCALE not in ("province", "district"):
     raise SystemExit("BENCH_SCALE is province or district")
@@ -84,8 +86,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 RATIO_N = int(os.environ.get("BENCH_RATIO_N", "20"))
 REUSE = os.environ.get("BENCH_REUSE") == "1"
 
-PDF = b"%PDF-1.4\n" + b"0" * 40_000 + b"\n%%EOF\n"  # a 40 kB scan
-ANSWERS = {"q-area": "lt50", "q-sign": "no"}
+
 CSRF = "b" * 32  # the CSRF secret each client sends as cookie and as form field
 
 
@@ -514,10 +515,8 @@ def make_world(applicants: int) -> World:
     from django.db.models import Count
     from django.utils import timezone
 
-    from bench.intake import plan_form
+    from bench.intake import plan_form, restaurant_plan
     from lianban.accounts.models import Applicant, User
-    from lianban.applications import services
-    from lianban.applications.selectors import plan_of
     from lianban.cases.models import ItemCase
     from lianban.common.identity import credit_code_check_char
 
@@ -591,16 +590,7 @@ def make_world(applicants: int) -> World:
                 )
             )
         world.systems[d] = _register_system(d)
-    probe = Applicant.objects.get(user=world.applicants[0])
-    draft = services.application_start(
-        bundle_code="restaurant",
-        answers={"area": "lt50", "sign": "no"},
-        applicant=probe,
-        channel="online",
-        actor=probe.user,
-    )
-    plan = plan_of(draft)
-    draft.delete()
+    plan = restaurant_plan(Applicant.objects.get(user=world.applicants[0]))
     world.materials = [m["code"] for m in plan.materials]
     FORM.update(plan_form(plan))
     last = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)

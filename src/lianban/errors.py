@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
+from lianban.api.errors import error_body
+
 # Seconds a client is asked to wait when the database cannot be reached (a restart, a
 # failover): long enough for it to come back, short enough that nobody gives up.
 RETRY_AFTER = 5
@@ -32,6 +34,15 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     return _page(request, 400, "请求有误", "请求无法处理，请返回上一页重试。")
 
 
+def _refusal(request: HttpRequest, status: int, title: str, text: str, body: dict) -> HttpResponse:
+    """Programs get the API's error shape, people the error page. The page is rendered without
+    the request context: the error may lie anywhere, even in it."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    html = render_to_string("error.html", {"title": title, "text": text})
+    return HttpResponse(html, status=status)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     # Django calls this inside its ``except``: the error at hand tells a database that cannot
     # be reached (503, to be retried) from a fault of the platform (500).
@@ -42,22 +53,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
         if unavailable
         else "系统暂时出现问题，已记录在案，请稍后再试。"
     )
-    response: HttpResponse
-    if request.path.startswith("/api/"):
-        # Programs get the API's error shape, never an HTML page.
-        response = JsonResponse(
-            {
-                "code": "unavailable" if unavailable else "server_error",
-                "message": text,
-                "errors": [],
-            },
-            status=status,
-            json_dumps_params={"ensure_ascii": False},
-        )
-    else:
-        # Rendered without the request context: the error may lie anywhere, even in it.
-        html = render_to_string("error.html", {"title": "系统繁忙", "text": text})
-        response = HttpResponse(html, status=status)
+    code = "unavailable" if unavailable else "server_error"
+    response = _refusal(request, status, "系统繁忙", text, error_body(code, text))
     if unavailable:
         response["Retry-After"] = str(RETRY_AFTER)
     return response
@@ -75,18 +72,8 @@ def reject_nul_bytes(get_response: Callable[[HttpRequest], HttpResponse]) -> Cal
     def middleware(request: HttpRequest) -> HttpResponse:
         if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
             text = "地址中含有不可见的空字符，请检查后重新输入。"
-            if request.path.startswith("/api/"):
-                return JsonResponse(
-                    {
-                        "code": "invalid",
-                        "message": text,
-                        "errors": [{"path": "url", "message": text}],
-                    },
-                    status=400,
-                    json_dumps_params={"ensure_ascii": False},
-                )
-            html = render_to_string("error.html", {"title": "请求有误", "text": text})
-            return HttpResponse(html, status=400)
+            body = error_body("invalid", text, [{"path": "url", "message": text}])
+            return _refusal(request, 400, "请求有误", text, body)
         return get_response(request)
 
     return middleware

@@ -16,13 +16,12 @@ from django.utils import timezone
 
 from lianban.accounts.demo import role_group
 from lianban.accounts.models import User
-from lianban.applications import services as intake
 from lianban.applications.models import Application, Notice
-from lianban.applications.selectors import plan_of
-from lianban.applications.tests.factories import ApplicantFactory, clerk, pdf, published_restaurant
+from lianban.applications.tests.factories import ApplicantFactory, clerk, published_restaurant
 from lianban.applications.tests.test_delivery_pages import draft, finish, finish_all, received
 from lianban.cases import services as cases
 from lianban.cases.models import Delivery, ItemCase, ResultDocument
+from lianban.cases.tests.factories import received_restaurant
 from lianban.catalog.models import Department
 from lianban.catalog.tests.factories import DepartmentFactory, UserFactory
 from lianban.integration import nodes
@@ -58,31 +57,9 @@ class World:
 def _application(owner: Any, *, staff: User) -> Application:
     """Received, for electronic self-print; its business-licence case decided and its result
     returned to the window, its small-shop case dispatched."""
-    app = intake.application_start(
-        bundle_code="restaurant",
-        answers=SMALL_NO_SIGN,
-        applicant=owner,
-        channel=Application.Channel.ONLINE,
-        actor=owner.user,
+    app = received_restaurant(
+        SMALL_NO_SIGN, delivery=Delivery.Method.SELF_PRINT, applicant=owner, window=staff
     )
-    intake.application_save_form(application=app, data=FORM, actor=owner.user)
-    for m in plan_of(app).materials:
-        intake.material_upload(
-            application=app,
-            material_code=m["code"],
-            stream=pdf(),
-            name=f"{m['code']}.pdf",
-            actor=owner.user,
-        )
-    cases.application_choose_delivery(
-        application=app, method=Delivery.Method.SELF_PRINT, address="", actor=owner.user
-    )
-    app = intake.application_submit(application=app, actor=owner.user)
-    for m in plan_of(app).materials:
-        intake.material_review(
-            application=app, material_code=m["code"], verdict="accepted", actor=staff
-        )
-    intake.application_receive(application=app, actor=staff)
     finish(ItemCase.objects.get(application=app, item_code="SCJGJ-001"))
     # The first download (网上自助打印) is done: the result is the applicant's to download.
     cases.application_deliver(application=app, actor=owner.user)

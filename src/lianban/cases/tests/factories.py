@@ -23,10 +23,14 @@ FORM = {
 
 
 def received_restaurant(
-    answers: dict[str, Any] | None = None, *, delivery: str = "together"
+    answers: dict[str, Any] | None = None,
+    *,
+    delivery: str = "together",
+    applicant: Any = None,
+    window: User | None = None,
 ) -> Application:
-    applicant = ApplicantFactory()
-    window = clerk()
+    applicant = applicant or ApplicantFactory()
+    window = window or clerk()
     app = intake.application_start(
         bundle_code="restaurant",
         answers=answers or BIG,
