@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import uuid
@@ -26,6 +27,8 @@ def result_pdf(text: str = "licence") -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF()
+    # A fixed date: the same text gives the same bytes, even across a second's boundary.
+    pdf.set_creation_date(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     pdf.add_page()
     pdf.set_font("helvetica", size=12)
     pdf.cell(text=text)
