@@ -11,11 +11,14 @@ from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import File, Form, Path, Query, Router
+from ninja.errors import ValidationError
 from ninja.files import UploadedFile
+from pydantic import ValidationError as PydanticError
 
 from lianban.api.errors import MAX_ID, ErrorOut
 from lianban.applications import selectors, services
 from lianban.applications.api_schemas import (
+    ApplicationAtOnceIn,
     ApplicationDeliveryIn,
     ApplicationExpectedIn,
     ApplicationFormIn,
@@ -37,9 +40,11 @@ from lianban.applications.api_support import (
     page,
 )
 from lianban.applications.applicant_views import check_delivery_text, serve_result
+from lianban.applications.at_once import application_submit_at_once
 from lianban.applications.models import Application
 from lianban.cases import services as case_services
 from lianban.cases.models import ResultDocument
+from lianban.common.errors import DomainError
 from lianban.integration import idempotency
 from lianban.integration.api.params import idempotency_key_header
 
@@ -81,6 +86,86 @@ def _digest(f: UploadedFile) -> str:
         h.update(chunk)
     f.seek(0)
     return h.hexdigest()
+
+
+# ---- 一次提交 ----------------------------------------------------------------------------
+# Declared before the reads: its path would otherwise be taken for an application's id.
+
+AT_ONCE_FORM = Form(
+    ...,
+    max_length=200_000,
+    description=(
+        "JSON 文本：{bundle, answers, form, delivery: {method, address}}，"
+        "各部分与开始申请、保存申请表、选择送达方式的请求相同"
+    ),
+)
+MATERIAL_PART = "materials."
+
+
+@router.post(
+    "/submit",
+    response={201: ApplicationOut, **COMMAND_ERRORS},
+    summary="一次提交",
+    description=(
+        "在一个 multipart/form-data 请求中提交整件申请：字段 application（JSON 文本，见下）和每份材料一个"
+        "文件字段，字段名为 materials.<材料编码>。平台依次开始申请、保存申请表、接收材料、选择送达方式并"
+        "提交，每一步的检查与分步操作相同；任何一处有误则整次不保存，errors 一次列出申请表、材料和送达方式"
+        "的全部问题（路径 form.<字段键>、materials.<材料编码>、delivery.method），必填项或主要材料不全时"
+        "同“提交申请”。成功时返回 201 和已提交的申请（含收件编号）。需要 Idempotency-Key 和 X-CSRFToken "
+        "请求头。"
+    ),
+)
+def submit_at_once(
+    request: HttpRequest,
+    application: str = AT_ONCE_FORM,
+    idempotency_key: str = idempotency_key_header(),
+) -> HttpResponse:
+    try:
+        payload = ApplicationAtOnceIn.model_validate_json(application)
+    except PydanticError as exc:
+        raise ValidationError(
+            [{**e, "loc": ("form", "application", *e["loc"])} for e in exc.errors()]
+        ) from exc
+    materials: dict[str, UploadedFile] = {}
+    errors = []
+    for name, files in request.FILES.lists():
+        code = name.removeprefix(MATERIAL_PART)
+        if not name.startswith(MATERIAL_PART) or not code:
+            message = "文件字段名应为 materials.<材料编码>。"
+            errors.append({"path": name, "message": message})
+        elif len(files) > 1:
+            errors.append({"path": name, "message": "每份材料只能附一个文件。"})
+        else:
+            materials[code] = files[0]
+    if errors:
+        raise DomainError("请求中的文件有误，请按提示修改。", errors=errors)
+
+    def execute() -> idempotency.Result:
+        submitted, warnings = application_submit_at_once(
+            bundle_code=payload.bundle,
+            answers=payload.answers,
+            form=payload.form,
+            materials={code: (f, f.name or "") for code, f in materials.items()},
+            delivery_method=payload.delivery.method,
+            delivery_address=payload.delivery.address,
+            applicant=request.user.applicant,  # type: ignore[union-attr]
+            actor=request.user,
+        )
+        return idempotency.Result(201, {**_present(submitted), "warnings": warnings})
+
+    return idempotency.run(
+        user=request.user,
+        key=idempotency_key,
+        print_=idempotency.fingerprint(
+            "POST",
+            request.path,
+            {
+                "application": payload.model_dump(mode="json"),
+                "materials": {code: _digest(f) for code, f in sorted(materials.items())},
+            },
+        ),
+        execute=execute,
+    )
 
 
 # ---- Reads -------------------------------------------------------------------------------

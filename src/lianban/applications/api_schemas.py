@@ -207,6 +207,27 @@ class ApplicationStartIn(Schema):
     )
 
 
+class DeliveryChoiceIn(Schema):
+    method: str = Field(
+        max_length=12,
+        description="送达方式：together 统一领取、each 分别领取、post 邮寄、self_print 网上自助打印",
+    )
+    address: str = Field("", max_length=1000, description="邮寄地址（邮寄送达时必填，至多 200 字）")
+
+
+class ApplicationAtOnceIn(Schema):
+    """The ``application`` part of a one-request submission."""
+
+    bundle: str = Field(max_length=64, description="一件事编码")
+    answers: dict[str, Any] = Field(description="情形回答，同“开始申请”；出错路径 answers.<问题键>")
+    form: dict[str, Any] = Field(
+        description="申请表 {字段键: 值}，同“保存申请表”；出错路径 form.<字段键>"
+    )
+    delivery: DeliveryChoiceIn = Field(
+        description="送达方式；出错路径 delivery.method、delivery.address"
+    )
+
+
 class ApplicationExpectedIn(Schema):
     expected_status: Status = Field(description=EXPECTED_DOC)
 
@@ -224,10 +245,5 @@ class ApplicationWithdrawIn(Schema):
     reason: str = Field("", max_length=200, description="撤回原因（可不填）")
 
 
-class ApplicationDeliveryIn(Schema):
+class ApplicationDeliveryIn(DeliveryChoiceIn):
     expected_status: Status = Field(description=EXPECTED_DOC)
-    method: str = Field(
-        max_length=12,
-        description="送达方式：together 统一领取、each 分别领取、post 邮寄、self_print 网上自助打印",
-    )
-    address: str = Field("", max_length=1000, description="邮寄地址（邮寄送达时必填，至多 200 字）")

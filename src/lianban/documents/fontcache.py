@@ -25,7 +25,7 @@ import io
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -157,6 +157,15 @@ class _Face:
 
     font: TTFont
     cmap: dict[int, str]
+    # Each glyph's compiled bytes, kept once read: reading a glyph out of the lazily opened
+    # face costs more than the rest of building a document's font.
+    glyphs: dict[str, bytes] = field(default_factory=dict)
+
+    def glyph_bytes(self, name: str) -> bytes:
+        found = self.glyphs.get(name)
+        if found is None:
+            found = self.glyphs[name] = _glyph_bytes(self.font["glyf"], name)
+        return found
 
 
 @cache
@@ -181,7 +190,6 @@ def document_font(path: str, characters: set[int]) -> bytes:
     names = [".notdef", *sorted(set(cmap.values()) - {".notdef"})]
     # The glyphs are copied as their compiled bytes, never expanded: the bounding boxes and
     # maxima are taken from the whole face (valid for any part of it) instead of recomputed.
-    glyf = source["glyf"]
     metrics = source["hmtx"].metrics
     builder = FontBuilder(source["head"].unitsPerEm, isTTF=True)
     builder.font.recalcBBoxes = False
@@ -191,7 +199,7 @@ def document_font(path: str, characters: set[int]) -> bytes:
     # (setupGlyf would expand every glyph to check it.)
     table: Any = newTable("glyf")
     table.glyphOrder = names
-    table.glyphs = {name: Glyph(_glyph_bytes(glyf, name)) for name in names}
+    table.glyphs = {name: Glyph(face.glyph_bytes(name)) for name in names}
     builder.font["glyf"] = table
     builder.font["loca"] = newTable("loca")
     builder.setupHorizontalMetrics({name: metrics[name] for name in names})

@@ -590,6 +590,13 @@ API_OPERATIONS: list[Operation] = [
         body={"bundle": "restaurant", "answers": {"area": "lt50", "sign": "no"}},
         touches=("applications.Application",),
     ),
+    Operation(
+        "POST",
+        "/applications/submit",
+        APPLICANT_API,
+        body="at_once_upload",
+        touches=("applications.Application", "applications.MaterialFile"),
+    ),
     Operation("GET", A, OWN_APPLICATION_API, APP_ID),
     Operation(
         "GET",

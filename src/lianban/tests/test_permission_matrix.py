@@ -235,6 +235,19 @@ def _body(body: object, world: World) -> dict[str, Any]:
                 "file": _upload("id_card.pdf"),
             }
         }
+    if body == "at_once_upload":
+        application = {
+            "bundle": "restaurant",
+            "answers": {"area": "lt50", "sign": "no"},
+            "form": {"applicant_name": "卫滨区好味道餐饮店", "business_area": "40"},
+            "delivery": {"method": "together"},
+        }
+        return {
+            "data": {
+                "application": json.dumps(application, ensure_ascii=False),
+                **{f"materials.{code}": _upload(f"{code}.pdf") for code in ("id_card", "lease")},
+            }
+        }
     if body == "results_upload":
         documents = [{"kind": "licence", "title": "食品经营许可证", "number": "JY1"}]
         return {

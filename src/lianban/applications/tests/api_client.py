@@ -53,6 +53,26 @@ class SessionApi:
             f"/api/v1{path}", json.dumps(body), content_type="application/json", headers=headers
         )
 
+    def submit_at_once(
+        self,
+        application: dict[str, Any],
+        files: dict[str, bytes],
+        *,
+        key: str | None = None,
+    ) -> Any:
+        """The whole application in one multipart request: ``files`` by material code."""
+        return self.http.post(
+            "/api/v1/applications/submit",
+            {
+                "application": json.dumps(application, ensure_ascii=False),
+                **{
+                    f"materials.{code}": SimpleUploadedFile(f"{code}.pdf", data, "application/pdf")
+                    for code, data in files.items()
+                },
+            },
+            headers={"Idempotency-Key": key or str(uuid.uuid4()), "X-CSRFToken": self.csrf},
+        )
+
     def upload(
         self,
         path: str,
