@@ -42,6 +42,7 @@ test must; its figures are for the machine they ran on."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import queue
 import random
@@ -392,6 +393,22 @@ def write_ratios(world: World) -> None:
 
     for name, fn in paths:
         measure(name, fn)
+
+    def at_once() -> Any:
+        body = at_once_body(world.materials)
+        files = {}
+        for name, (filename, data, _) in body["files"].items():
+            files[name] = io.BytesIO(data)
+            files[name].name = filename
+        response = applicant.post(
+            "/api/v1/applications/submit",
+            {**body["data"], **files},
+            headers={"Idempotency-Key": secrets.token_hex(16)},
+        )
+        assert response.status_code == 201, response.content[:500]
+        return response
+
+    measure("API: 一次提交 (whole application, one request)", at_once)
     # Commit the submission, then the window's steps on it.
     assert applicant.post(f"/applications/{pk}/save/", {"then": "submit"}).status_code == 302
     verdict = {"material": world.materials[0], "verdict": "accepted"}
@@ -455,6 +472,7 @@ def _material_post(client: Any, pk: int, code: str) -> Callable[[], Any]:
 # --- 3. load on loopback -----------------------------------------------------------------------
 
 FORM: dict[str, str] = {}
+API_FORM: dict[str, Any] = {}
 
 
 @dataclass
@@ -515,7 +533,7 @@ def make_world(applicants: int) -> World:
     from django.db.models import Count
     from django.utils import timezone
 
-    from bench.intake import plan_form, restaurant_plan
+    from bench.intake import api_form, plan_form, restaurant_plan
     from lianban.accounts.models import Applicant, User
     from lianban.cases.models import ItemCase
     from lianban.common.identity import credit_code_check_char
@@ -593,6 +611,7 @@ def make_world(applicants: int) -> World:
     plan = restaurant_plan(Applicant.objects.get(user=world.applicants[0]))
     world.materials = [m["code"] for m in plan.materials]
     FORM.update(plan_form(plan))
+    API_FORM.update(api_form(plan))
     last = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     world.month = f"{last:%Y-%m}"
     return world
@@ -733,6 +752,37 @@ def applicant_loop(p: Person, submitted: queue.Queue[int], materials: list[str])
         ):
             p.rec.flow("submissions")
             submitted.put(pk)
+
+
+def at_once_body(materials: list[str]) -> dict[str, Any]:
+    """一次提交 of 我要开饭店: the application as JSON and every material as a file."""
+    application = {
+        "bundle": "restaurant",
+        "answers": {k.removeprefix("q-"): v for k, v in ANSWERS.items()},
+        "form": API_FORM,
+        "delivery": {"method": "together"},
+    }
+    return {
+        "data": {"application": json.dumps(application, ensure_ascii=False)},
+        "files": {
+            f"materials.{code}": (f"{code}.pdf", PDF, "application/pdf") for code in materials
+        },
+    }
+
+
+def at_once_loop(p: Person, submitted: queue.Queue[int], materials: list[str]) -> None:
+    while p.alive():
+        r = p.call(
+            "API: 一次提交 (whole application, one request)",
+            "POST",
+            "/api/v1/applications/submit",
+            expect=(201,),
+            headers={"X-CSRFToken": CSRF, "Idempotency-Key": secrets.token_hex(16)},
+            **at_once_body(materials),
+        )
+        if r is not None:
+            p.rec.flow("submissions")
+            submitted.put(r.json()["id"])
 
 
 def clerk_loop(p: Person, submitted: queue.Queue[int], materials: list[str]) -> None:
@@ -877,6 +927,12 @@ def load_pass(base: str, world: World, title: str, think: float, mix: dict[str, 
                 target=applicant_loop, args=(person(next(sessions)), submitted, world.materials)
             )
         )
+    for _ in range(mix.get("at_once", 0)):
+        threads.append(
+            threading.Thread(
+                target=at_once_loop, args=(person(next(sessions)), submitted, world.materials)
+            )
+        )
     for i in range(mix.get("clerks", 0)):
         threads.append(
             threading.Thread(
@@ -981,6 +1037,9 @@ def main() -> None:
         load_pass(base, world, "everyone at once", THINK, mix)
         load_pass(base, world, "everyone at once, no think time", 0.0, mix)
         load_pass(base, world, "submissions back to back", 0.0, {"applicants": USERS})
+        load_pass(
+            base, world, "one-request submissions (一次提交) back to back", 0.0, {"at_once": USERS}
+        )
 
 
 if __name__ == "__main__":

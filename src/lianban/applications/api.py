@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile as DjangoUpload
 from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import File, Form, Path, Query, Router
 from ninja.errors import ValidationError
@@ -80,7 +81,7 @@ def _present(application: Application) -> dict[str, Any]:
     )
 
 
-def _digest(f: UploadedFile) -> str:
+def _digest(f: DjangoUpload) -> str:
     h = hashlib.sha256()
     for chunk in f.chunks():
         h.update(chunk)
@@ -126,7 +127,7 @@ def submit_at_once(
         raise ValidationError(
             [{**e, "loc": ("form", "application", *e["loc"])} for e in exc.errors()]
         ) from exc
-    materials: dict[str, UploadedFile] = {}
+    materials: dict[str, DjangoUpload] = {}
     errors = []
     for name, files in request.FILES.lists():
         code = name.removeprefix(MATERIAL_PART)
