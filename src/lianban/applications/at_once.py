@@ -71,5 +71,4 @@ def application_submit_at_once(
         raise DomainError(
             "申请有误，本次未提交也未保存任何内容，请按提示修改后重新提交。", errors=errors
         )
-    application.refresh_from_db()
     return services.application_submit(application=application, actor=actor), warnings
