@@ -24,7 +24,8 @@ SETTINGS: dict[str, Setting] = {
     "LIANBAN_DEBUG": Setting("false", "Django debug mode (true/false). Never true in production."),
     "LIANBAN_SECRET_KEY": Setting(
         "",
-        "Django secret key. Required when debug is off; a development key is used otherwise.",
+        "Django secret key. Required when LIANBAN_SECURE is true (the site does not start "
+        "without it); a development key is used otherwise.",
         secret=True,
     ),
     "LIANBAN_ALLOWED_HOSTS": Setting(
@@ -80,8 +81,9 @@ SETTINGS: dict[str, Setting] = {
     "LIANBAN_SIGNING_PASSPHRASE": Setting(
         "",
         "Passphrase that encrypts the platform's signing keys (CA, timestamps, seals, personal "
-        "certificates) in the database. Required in production; a development passphrase is "
-        "used while it is empty, and `lianban check --deploy` warns.",
+        "certificates) in the database. Required when LIANBAN_SECURE is true (the site does not "
+        "start without it); a development passphrase is used while it is empty, and "
+        "`lianban check --deploy` warns.",
         secret=True,
     ),
     "LIANBAN_REVIEW_FOLLOWUP_DAYS": Setting(

@@ -153,6 +153,16 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_MANIFEST_STRICT = False
 
 SECURE = env_bool("LIANBAN_SECURE")
+# A site served over HTTPS is a production site: it never starts on the development secret
+# key or signing passphrase, whose values anyone can read in the source.
+_missing = [
+    n for n in ("LIANBAN_SECRET_KEY", "LIANBAN_SIGNING_PASSPHRASE") if SECURE and not env(n)
+]
+if _missing:
+    raise ConfigurationError(
+        f"{' and '.join(_missing)} must be set (or given in a file named by <NAME>_FILE) "
+        "when LIANBAN_SECURE is true; the development values are public."
+    )
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_SSL_REDIRECT = SECURE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from typing import Any
 
@@ -214,7 +215,8 @@ def track(request: HttpRequest, number: str = "") -> HttpResponse:
     context: dict[str, Any] = {"number": number, "error": ""}
     if request.method == "POST":
         tail = request.POST.get("phone_tail", "").strip()
-        key = f"track-fail:{number}"
+        # By digest: a typed number may hold anything, and a cache key may not.
+        key = f"track-fail:{hashlib.sha256(number.encode()).hexdigest()}"
         if (cache.get(key) or 0) >= TRACK_ATTEMPTS:
             context["error"] = "尝试次数过多，请一小时后再试，或到综合窗口查询。"
         else:

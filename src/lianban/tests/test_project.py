@@ -83,8 +83,20 @@ def test_production_settings_pass_the_deploy_checks(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
-    # And the development defaults are called out.
+    # Served over HTTPS, the site does not start on a development secret at all.
+    for name in ("LIANBAN_SECRET_KEY", "LIANBAN_SIGNING_PASSPHRASE"):
+        refused = subprocess.run(
+            [sys.executable, "-m", "lianban", "check"],
+            env={k: v for k, v in env.items() if k != name},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert refused.returncode != 0
+        assert f"{name} must be set" in refused.stderr
+    # Elsewhere the development defaults are called out.
     env.pop("LIANBAN_SIGNING_PASSPHRASE")
+    env.pop("LIANBAN_SECURE")
     warned = subprocess.run(
         [sys.executable, "-m", "lianban", "check", "--deploy"],
         env=env,
