@@ -103,12 +103,12 @@ def headers_for(delivery: WebhookDelivery, body: bytes, attempt: int) -> dict[st
 
 def deliver_one(pk: int, token: str, transport: Transport | None = None) -> Outcome | None:
     """Post one leased delivery and record the attempt. None if the lease was lost."""
-    delivery = WebhookDelivery.objects.select_related("subscription").get(pk=pk)
-    if delivery.lease_token != token or delivery.status != WebhookDelivery.Status.PENDING:
+    attempt = _begin(pk, token)
+    if attempt is None:
         return None
+    delivery = attempt.delivery
     body = delivery.body.encode("utf-8")
-    number = delivery.attempts + 1
-    started_at = _now()
+    number = attempt.number
     start = time.perf_counter()
     status_code: int | None = None
     try:
@@ -123,27 +123,34 @@ def deliver_one(pk: int, token: str, transport: Transport | None = None) -> Outc
         error = f"{type(exc).__name__}: {exc}"[:300]
     duration = int((time.perf_counter() - start) * 1000)
     outcome = Outcome(delivered=not error, status_code=status_code, error=error)
-    _record(pk, token, number, started_at, duration, outcome)
+    _record(attempt, token, duration, outcome)
     return outcome
 
 
 @transaction.atomic
-def _record(
-    pk: int, token: str, number: int, started_at: dt.datetime, duration: int, outcome: Outcome
-) -> None:
-    delivery = WebhookDelivery.objects.select_for_update().get(pk=pk)
-    DeliveryAttempt.objects.create(
-        delivery=delivery,
-        number=number,
-        started_at=started_at,
-        duration_ms=duration,
-        status_code=outcome.status_code,
-        error=outcome.error,
+def _begin(pk: int, token: str) -> DeliveryAttempt | None:
+    """Enter the attempt before posting (committed at once): a worker that dies mid-post
+    leaves it unfinished, and the next worker's attempt is numbered after it."""
+    delivery = WebhookDelivery.objects.select_for_update().select_related("subscription").get(pk=pk)
+    if delivery.lease_token != token or delivery.status != WebhookDelivery.Status.PENDING:
+        return None
+    delivery.attempts += 1
+    delivery.save(update_fields=["attempts"])
+    return DeliveryAttempt.objects.create(
+        delivery=delivery, number=delivery.attempts, started_at=_now()
     )
+
+
+@transaction.atomic
+def _record(attempt: DeliveryAttempt, token: str, duration: int, outcome: Outcome) -> None:
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=attempt.delivery_id)
+    attempt.duration_ms = duration
+    attempt.status_code = outcome.status_code
+    attempt.error = outcome.error
+    attempt.save(update_fields=["duration_ms", "status_code", "error"])
     if delivery.lease_token != token:
         return  # another worker took over after our lease ran out; it decides the row
     now = _now()
-    delivery.attempts = max(delivery.attempts, number)
     delivery.lease_until = None
     delivery.lease_token = ""
     if outcome.delivered:
@@ -155,7 +162,9 @@ def _record(
         delivery.last_error = outcome.error
         if now - delivery.retry_since >= RETRY_WINDOW:
             delivery.status = WebhookDelivery.Status.FAILED
-            log.warning("webhook %s gave up after %s attempts", delivery.event_id, number)
+            log.warning(
+                "webhook %s gave up after %s attempts", delivery.event_id, delivery.attempts
+            )
         else:
             delivery.next_attempt_at = now + backoff(delivery.failures)
     delivery.save()

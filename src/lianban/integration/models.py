@@ -243,7 +243,9 @@ class DeliveryAttempt(models.Model):
     )
     number = models.PositiveSmallIntegerField("第几次")
     started_at = models.DateTimeField("开始时间")
-    duration_ms = models.PositiveIntegerField("耗时（毫秒）")
+    # Empty until the answer is recorded: the attempt is entered before the post, so one whose
+    # worker died mid-post stays on record as unfinished.
+    duration_ms = models.PositiveIntegerField("耗时（毫秒）", null=True, blank=True)
     status_code = models.PositiveSmallIntegerField("响应状态码", null=True, blank=True)
     error = models.CharField("错误", max_length=300, blank=True)
 

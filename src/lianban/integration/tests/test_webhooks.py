@@ -205,7 +205,7 @@ class Killed(BaseException):
 
 
 def test_a_worker_killed_mid_delivery_leads_to_redelivery_with_the_same_event_id(
-    restaurant, supervisor
+    client, restaurant, supervisor
 ):
     system = system_for(register(supervisor, "scjgj"))
     subscribe(system, "https://spxt.example/hooks", ["case.dispatched"])
@@ -217,7 +217,10 @@ def test_a_worker_killed_mid_delivery_leads_to_redelivery_with_the_same_event_id
 
     def answers(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
         seen.append(headers["Lianban-Event-Id"])
+        numbers.append(headers["Lianban-Delivery-Attempt"])
         return 200
+
+    numbers: list[str] = []
 
     with time_machine.travel(MONDAY, tick=False) as clock:
         received_restaurant()
@@ -234,6 +237,14 @@ def test_a_worker_killed_mid_delivery_leads_to_redelivery_with_the_same_event_id
     assert delivery.status == D.DELIVERED
     # The receiver saw the event twice, with one id to tell it is the same.
     assert seen == [str(delivery.event_id)] * 2
+    # The dead worker's attempt stays on record, unanswered; the redelivery is the second.
+    assert numbers == ["2"]
+    assert delivery.attempts == 2
+    log = list(delivery.attempt_log.values_list("number", "duration_ms", "status_code"))
+    assert log[0] == (1, None, None) and log[1][0::2] == (2, 200)
+    client.force_login(supervisor)
+    detail = client.get(f"/integration/deliveries/{delivery.pk}/").content.decode()
+    assert "未记录答复（投递中，或投递进程在收到答复前中断）" in detail
 
 
 def test_a_worker_whose_lease_ran_out_does_not_overwrite_the_new_claim(restaurant, supervisor):
