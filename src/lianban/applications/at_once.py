@@ -14,6 +14,7 @@ from django.db import transaction
 from lianban.accounts.models import Applicant
 from lianban.applications import services
 from lianban.applications.models import Application
+from lianban.applications.selectors import materials_by_code, plan_of
 from lianban.cases.services import application_choose_delivery
 from lianban.common.errors import DomainError
 
@@ -49,11 +50,22 @@ def application_submit_at_once(
         )
     except DomainError as exc:
         errors.extend(exc.errors)
+    # The draft is this transaction's own, and every material of its plan may be handed in:
+    # what material_upload would check again for each file is checked once here.
+    needed = materials_by_code(plan_of(application))
+    evidence = services.evidence_of(actor, original_seen=False)
     for code, (stream, name) in materials.items():
         try:
-            services.material_upload(
-                application=application, material_code=code, stream=stream, name=name, actor=actor
-            )
+            with transaction.atomic():
+                services.check_needed(needed, code)
+                services.store_material(
+                    application=application,
+                    material_code=code,
+                    stream=stream,
+                    name=name,
+                    actor=actor,
+                    evidence=evidence,
+                )
         except DomainError as exc:
             errors.extend(exc.errors)
     try:

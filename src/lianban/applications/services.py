@@ -235,8 +235,7 @@ def material_upload(
     if application.status not in EDITABLE:
         raise TransitionError(f"申请当前为“{application.get_status_display()}”，不能更改材料。")
     materials = materials_by_code(plan_of(application))
-    if material_code not in materials:
-        raise DomainError("本申请不需要这份材料。", path=f"materials.{material_code}")
+    check_needed(materials, material_code)
     _, allowed = correctable(application)
     if material_code not in allowed:
         raise DomainError(
@@ -251,6 +250,11 @@ def material_upload(
         actor=actor,
         evidence=evidence_of(actor, original_seen),
     )
+
+
+def check_needed(materials: dict[str, Any], material_code: str) -> None:
+    if material_code not in materials:
+        raise DomainError("本申请不需要这份材料。", path=f"materials.{material_code}")
 
 
 def evidence_of(actor: Any, original_seen: bool) -> str:
