@@ -32,8 +32,10 @@ Three parts, each printed as it ends:
    their queue, case pages and acceptances (sealed notice), department systems on the API, and the
    bureau's supervisors on the dashboard. Each person waits a think time (exponential, mean
    ``BENCH_THINK`` s, default 1) between clicks; a second pass has no think time (every person
-   clicks again as soon as the page is back); a third is 50 applicants submitting back to back,
-   for submissions per second. ``BENCH_SECONDS`` (default 60) per pass. Prints, per path,
+   clicks again as soon as the page is back); a third is 50 applicants submitting back to back
+   through the pages, for submissions per second, and a fourth the same in one request each
+   (一次提交 through the applicant's API: the form, the answers, the delivery and the seven files
+   in one multipart POST). ``BENCH_SECONDS`` (default 60) per pass. Prints, per path,
    requests, throughput, p50/p95/p99 and errors, and each target.
 
 The load generator shares the machine's cores with the server and the database, as a loopback
