@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,6 +39,7 @@ from lianban.applications.applicant_views import (
 from lianban.applications.models import Application, MaterialReview, Notice
 from lianban.cases import services as case_services
 from lianban.cases.models import Delivery, ItemCase, ResultDocument
+from lianban.cases.transitions import TERMINAL
 from lianban.catalog.models import Bundle
 from lianban.catalog.planner import Definition, Plan, PlanError, make_plan
 from lianban.catalog.selectors import definition_of, published_definitions, published_version
@@ -126,36 +128,47 @@ def _first_rows(qs: Any) -> tuple[list[Any], int]:
 def _awaiting_delivery() -> tuple[list[dict[str, Any]], bool]:
     """结果待送达: received applications with a result back at the window that may be
     handed over now by the applicant's chosen method, longest waiting first; the first
-    ``QUEUE_ROWS`` of them, and whether there are more. Returned cases are read in the order
-    they came back (an index), a batch of applications at a time, until the page is full;
-    ``deliverable()`` decides on each application's loaded cases."""
+    ``QUEUE_ROWS`` of them, and whether there are more.
+
+    The database finds them: returned cases in the order they came back (an index), of
+    applications delivered case by case or with no case still open — what ``deliverable()``
+    asks — so that only the applications shown are loaded, with their cases."""
+    still_open = ItemCase.objects.filter(application=OuterRef("application")).exclude(
+        status__in=[*TERMINAL, ItemCase.Status.RETURNED]
+    )
     returned = (
         ItemCase.objects.filter(status=ItemCase.Status.RETURNED, application__status=S.RECEIVED)
+        .filter(
+            Q(application__delivery_method__in=[Delivery.Method.EACH, Delivery.Method.SELF_PRINT])
+            | ~Exists(still_open)
+        )
         .order_by("returned_at", "pk")
         .values_list("application_id", "returned_at")
     )
-    rows: list[dict[str, Any]] = []
-    seen: dict[int, Any] = {}
+    since: dict[int, Any] = {}
     offset, batch = 0, QUEUE_ROWS * 4
-    while len(rows) <= QUEUE_ROWS:
+    while len(since) <= QUEUE_ROWS:
         chunk = list(returned[offset : offset + batch])
         offset += batch
-        fresh = {}
-        for application_id, since in chunk:
-            if application_id not in seen:
-                seen[application_id] = fresh[application_id] = since
-        applications = (
-            Application.objects.filter(pk__in=fresh)
-            .select_related("applicant")
-            .prefetch_related("cases")
-        )
-        for a in sorted(applications, key=lambda a: (fresh[a.pk], a.pk)):
-            ready = case_services.deliverable(a)
-            if ready:
-                rows.append({"a": a, "ready": ready, "since": fresh[a.pk]})
+        for application_id, returned_at in chunk:
+            since.setdefault(application_id, returned_at)
         if len(chunk) < batch:
             break
-    return rows[:QUEUE_ROWS], len(rows) > QUEUE_ROWS
+    shown = sorted(since, key=lambda pk: (since[pk], pk))[:QUEUE_ROWS]
+    applications = (
+        Application.objects.filter(pk__in=shown)
+        .select_related("applicant")
+        .prefetch_related(
+            Prefetch(
+                "cases", queryset=ItemCase.objects.only("application_id", "status", "item_name")
+            )
+        )
+    )
+    rows = [
+        {"a": a, "ready": case_services.deliverable(a), "since": since[a.pk]}
+        for a in sorted(applications, key=lambda a: (since[a.pk], a.pk))
+    ]
+    return rows, len(since) > QUEUE_ROWS
 
 
 # Taking a walk-in application.
