@@ -88,6 +88,8 @@ THINK = float(os.environ.get("BENCH_THINK", "1.0"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 RATIO_N = int(os.environ.get("BENCH_RATIO_N", "20"))
 REUSE = os.environ.get("BENCH_REUSE") == "1"
+# Which load passes run: mixed, mixed-nothink, pages, at-once (all by default).
+PASSES = os.environ.get("BENCH_PASSES", "mixed,mixed-nothink,pages,at-once").split(",")
 
 
 CSRF = "b" * 32  # the CSRF secret each client sends as cookie and as form field
@@ -1036,12 +1038,20 @@ def main() -> None:
         mix = {"applicants": 20, "clerks": 8, "reviewers": 10, "systems": 6, "supervisors": 6}
         scale = USERS / sum(mix.values())
         mix = {k: max(1, round(v * scale)) for k, v in mix.items()}
-        load_pass(base, world, "everyone at once", THINK, mix)
-        load_pass(base, world, "everyone at once, no think time", 0.0, mix)
-        load_pass(base, world, "submissions back to back", 0.0, {"applicants": USERS})
-        load_pass(
-            base, world, "one-request submissions (一次提交) back to back", 0.0, {"at_once": USERS}
-        )
+        if "mixed" in PASSES:
+            load_pass(base, world, "everyone at once", THINK, mix)
+        if "mixed-nothink" in PASSES:
+            load_pass(base, world, "everyone at once, no think time", 0.0, mix)
+        if "pages" in PASSES:
+            load_pass(base, world, "submissions back to back", 0.0, {"applicants": USERS})
+        if "at-once" in PASSES:
+            load_pass(
+                base,
+                world,
+                "one-request submissions (一次提交) back to back",
+                0.0,
+                {"at_once": USERS},
+            )
 
 
 if __name__ == "__main__":

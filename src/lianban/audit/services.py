@@ -4,7 +4,9 @@ inside its own transaction, so the event exists exactly when the change does."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models, transaction
@@ -51,16 +53,47 @@ def _target(target: models.Model | tuple[str, str]) -> tuple[str, str]:
     return target
 
 
+# The events kept back by :func:`appended_together`, in the order they were recorded.
+_held: ContextVar[list[dict[str, Any]] | None] = ContextVar("held_events", default=None)
+
+
+@contextmanager
+def appended_together() -> Iterator[None]:
+    """Within the block (itself inside one transaction), the events recorded are kept back
+    and appended to the chain together when the block ends. Every writer of the platform waits
+    for the chain's head until its transaction ends; a change made of many steps (一次提交:
+    start, form, each material, delivery, submission) would otherwise hold it from its first
+    step on. If the block raises, nothing is appended: the caller's transaction rolls back."""
+    if _held.get() is not None:  # nested: the outer block appends
+        yield
+        return
+    held: list[dict[str, Any]] = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    for event in held:
+        record_event(**event)
+
+
 def record_event(
     *,
     actor: Any,
     verb: str,
     target: models.Model | tuple[str, str],
     data: dict[str, Any] | None = None,
-) -> Event:
-    """Append one event to the chain. Must run inside the caller's transaction."""
+) -> Event | None:
+    """Append one event to the chain. Must run inside the caller's transaction. Inside
+    :func:`appended_together` the event is appended when that block ends (None here)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must run inside the state change's transaction")
+    held = _held.get()
+    if held is not None:
+        # A copy as it stands now: the caller may go on changing its dict.
+        copy = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
+        held.append({"actor": actor, "verb": verb, "target": _target(target), "data": copy})
+        return None
     head = ChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
         head, _ = ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})

@@ -27,7 +27,7 @@ from lianban.audit.chain import (
     join,
 )
 from lianban.audit.models import ChainHead, Event
-from lianban.audit.services import record_event, verify_chain
+from lianban.audit.services import appended_together, record_event, verify_chain
 
 # Parallel verification is for PostgreSQL; these run on the PostgreSQL leg only.
 postgresql_only = pytest.mark.postgresql
@@ -160,6 +160,37 @@ def test_a_cut_off_tail_is_found_through_the_head():
     count, broken = verify_chain()
     assert count == 3 and broken is not None and broken.verb == "<truncated>"
     assert "断裂" in verify_command()
+
+
+@pytest.mark.django_db
+def test_events_appended_together_join_the_chain_in_order_when_the_block_ends():
+    write(1)
+    length = ChainHead.objects.get().length
+    data = {"n": 1}
+    with transaction.atomic():
+        with appended_together():
+            record_event(actor=None, verb="held.first", target=("held.thing", "1"), data=data)
+            data["n"] = 2  # what was recorded is kept, not what the dict became
+            with appended_together():  # nested: appended with the outer block
+                record_event(actor=None, verb="held.second", target=("held.thing", "1"))
+            # Kept back: the chain's head is not touched (nor locked) inside the block.
+            assert ChainHead.objects.get().length == length
+            assert not Event.objects.filter(verb__startswith="held.").exists()
+        assert ChainHead.objects.get().length == length + 2
+    events = list(Event.objects.filter(verb__startswith="held.").order_by("id"))
+    assert [(e.verb, e.data) for e in events] == [("held.first", {"n": 1}), ("held.second", {})]
+    assert verify_chain() == (length + 2, None)
+
+
+@pytest.mark.django_db
+def test_events_kept_back_by_a_block_that_raises_are_never_appended():
+    with pytest.raises(ValueError), transaction.atomic(), appended_together():
+        record_event(actor=None, verb="held.lost", target=("held.thing", "1"))
+        raise ValueError
+    with transaction.atomic():
+        record_event(actor=None, verb="held.after", target=("held.thing", "1"))
+    assert list(Event.objects.values_list("verb", flat=True)) == ["held.after"]
+    assert verify_chain() == (1, None)
 
 
 @pytest.mark.django_db
