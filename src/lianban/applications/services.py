@@ -4,7 +4,9 @@ materials, submitting, and the window's review — receipt, one-time correction 
 
 Every function that changes an application's state locks it, checks the transition in
 :mod:`lianban.applications.transitions`, and writes the audit event and the notifications in
-the same transaction."""
+the same transaction; those that seal a notice append their events at the end
+(:func:`~lianban.audit.services.appended_together`), so that the audit chain's head is not held
+while the notice is sealed."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ from lianban.applications.selectors import (
     supplement_limit,
 )
 from lianban.applications.transitions import EDITABLE, target_status
-from lianban.audit.services import record_event
+from lianban.audit.services import appended_together, record_event
 from lianban.catalog.models import Department
 from lianban.catalog.planner import PlanError, make_plan
 from lianban.catalog.selectors import definition_of, published_version
@@ -433,6 +435,7 @@ def _round_reviews(application: Application) -> dict[str, MaterialReview]:
 
 
 @transaction.atomic
+@appended_together()
 def application_request_correction(
     *, application: Application, actor: Any, fields: list[dict[str, str]] | None = None
 ) -> Notice:
@@ -619,6 +622,7 @@ def application_resubmit(*, application: Application, actor: Any) -> Application
 
 
 @transaction.atomic
+@appended_together()
 def application_receive(
     *, application: Application, actor: Any, commitments: list[dict[str, Any]] | None = None
 ) -> Notice:

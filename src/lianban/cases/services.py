@@ -5,7 +5,10 @@ the result), the window's delivery, and the application's completion and archive
 Each function locks the case (or the application), checks the transition in
 :mod:`lianban.cases.transitions`, moves the stored clocks, and writes the audit event and
 the applicant's notifications in one transaction. When two reviewers act on one case at
-once, the second waits for the lock, then finds the case moved on and is told so."""
+once, the second waits for the lock, then finds the case moved on and is told so. Those that
+seal a document keep their events back and append them at the end
+(:func:`~lianban.audit.services.appended_together`): sealing takes a tenth of a second or more,
+and every other writer waits for the audit chain's head meanwhile."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from lianban.accounts.models import User
 from lianban.applications import notices
 from lianban.applications.models import Application, ApplicationItem, Notice
 from lianban.applications.transitions import target_status as application_target
-from lianban.audit.services import record_event
+from lianban.audit.services import appended_together, record_event
 from lianban.cases import clocks
 from lianban.cases.models import (
     Clock,
@@ -170,6 +173,7 @@ def _after_decision(case: ItemCase, actor: Any) -> None:
 
 
 @transaction.atomic
+@appended_together()
 def case_accept(*, case: ItemCase, actor: Any, expected_status: str | None = None) -> ItemCase:
     """受理: the decision clock starts, counting the item's promised limit."""
     case = _lock(case, expected_status)
@@ -203,6 +207,7 @@ def case_accept(*, case: ItemCase, actor: Any, expected_status: str | None = Non
 
 
 @transaction.atomic
+@appended_together()
 def case_refuse(
     *, case: ItemCase, actor: Any, reason: str, expected_status: str | None = None
 ) -> ItemCase:
@@ -467,6 +472,7 @@ def case_decide(
 
 
 @transaction.atomic
+@appended_together()
 def case_return_result(
     *,
     case: ItemCase,
