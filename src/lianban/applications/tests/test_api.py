@@ -12,7 +12,7 @@ from django.utils import timezone
 from lianban.accounts.models import User
 from lianban.applications.models import Application, UserIdempotencyRecord
 from lianban.applications.tests.api_client import SessionApi
-from lianban.applications.tests.factories import ELF, ApplicantFactory, clerk, published_restaurant
+from lianban.applications.tests.factories import ELF, ApplicantFactory, clerk
 from lianban.audit.models import Event
 from lianban.cases.models import ItemCase
 from lianban.catalog.tests.factories import UserFactory
@@ -21,21 +21,6 @@ from lianban.integration import idempotency
 pytestmark = pytest.mark.django_db
 BIG = {"area": "ge100", "sign": "yes"}
 MATERIALS = ("id_card", "lease", "floor_plan", "sign_design")
-
-
-@pytest.fixture
-def restaurant():
-    return published_restaurant()
-
-
-@pytest.fixture
-def applicant():
-    return ApplicantFactory()
-
-
-@pytest.fixture
-def me(applicant):
-    return SessionApi(applicant.user)
 
 
 @pytest.fixture

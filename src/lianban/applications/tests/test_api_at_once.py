@@ -11,8 +11,7 @@ import pytest
 from lianban.accounts.models import User
 from lianban.applications.models import Application, MaterialFile
 from lianban.applications.tests.api_client import SessionApi
-from lianban.applications.tests.factories import ELF, PDF, ApplicantFactory, clerk
-from lianban.applications.tests.factories import published_restaurant as restaurant_bundle
+from lianban.applications.tests.factories import ELF, PDF, clerk
 from lianban.audit.models import Event
 from lianban.audit.services import verify_chain
 from lianban.catalog.tests.factories import UserFactory
@@ -26,21 +25,6 @@ WHOLE = {
     "form": {"applicant_name": "卫滨区好味道餐饮店", "business_area": "120.5"},
     "delivery": {"method": "post", "address": "河南省新乡市卫滨区胜利路 1 号"},
 }
-
-
-@pytest.fixture
-def restaurant():
-    return restaurant_bundle()
-
-
-@pytest.fixture
-def applicant():
-    return ApplicantFactory()
-
-
-@pytest.fixture
-def me(applicant):
-    return SessionApi(applicant.user)
 
 
 def files(*codes: str) -> dict[str, bytes]:

@@ -13,7 +13,6 @@ from lianban.applications.tests.factories import (
     ApplicantFactory,
     clerk,
     pdf,
-    published_restaurant,
 )
 from lianban.audit.models import Event
 from lianban.common.errors import DomainError, NotAllowed, TransitionError
@@ -26,16 +25,6 @@ FORM = {
     "business_area": "120.5",
     "applicant_phone": "13912345678",
 }
-
-
-@pytest.fixture
-def restaurant():
-    return published_restaurant()
-
-
-@pytest.fixture
-def applicant():
-    return ApplicantFactory()
 
 
 @pytest.fixture
