@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lianban.applications.models import Application, MaterialFile, Notice
@@ -34,16 +35,26 @@ def issue(
     *, application: Application, kind: str, actor: Any, content: dict[str, Any], case: Any = None
 ) -> Notice:
     """Create the notice and its PDF; runs inside the caller's transaction."""
-    n = application.notices.filter(kind=kind).count() + 1
-    notice = Notice.objects.create(
-        application=application,
-        case=case,
-        kind=kind,
-        content=content,
-        issued_by=actor,
-        issued_at=timezone.now(),
-        number=f"{PREFIX[Notice.Kind(kind)]}{application.receipt_number}-{n}",
-    )
+    first = application.notices.filter(kind=kind).count() + 1
+    for n in range(first, first + 20):
+        try:
+            with transaction.atomic():
+                notice = Notice.objects.create(
+                    application=application,
+                    case=case,
+                    kind=kind,
+                    content=content,
+                    issued_by=actor,
+                    issued_at=timezone.now(),
+                    number=f"{PREFIX[Notice.Kind(kind)]}{application.receipt_number}-{n}",
+                )
+            break
+        except IntegrityError:
+            # Two departments accepting cases of one application at once both counted the
+            # same notices: the one that waited takes the next number.
+            continue
+    else:
+        raise RuntimeError(f"no free notice number after {first + 19}")
     pdf = render_pdf(document_for(notice))
     # The window seals what it issues; a department seals its own acceptance or refusal,
     # which the reviewer who decided it also signs.
