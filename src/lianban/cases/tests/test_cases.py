@@ -376,3 +376,27 @@ def test_acceptance_and_refusal_notices_are_issued_with_the_reason(restaurant):
         .replace("\n", "")
     )
     assert "不予受理通知书" in text and "设置位置位于禁设区域" in text and "行政复议" in text
+
+
+@pytest.mark.django_db
+def test_a_notice_number_taken_meanwhile_gives_the_next_one(restaurant):
+    """Two departments accepting cases of one application at once both count the same
+    acceptance notices; the one whose number was taken first gets the next number."""
+    from lianban.applications.models import Notice
+
+    app = received_restaurant()
+    receipt = Notice.objects.get(application=app, kind=Notice.Kind.RECEIPT)
+    # The other department's notice, as it would be once its change committed first.
+    taken = f"SL{app.receipt_number}-1"
+    Notice.objects.create(
+        application=app,
+        kind=Notice.Kind.REFUSAL,  # counted under another kind: this count still says 0
+        content={},
+        issued_by=receipt.issued_by,
+        issued_at=receipt.issued_at,
+        number=taken,
+    )
+    services.case_accept(case=case_of(app, "XFZD-001"), actor=reviewer("xfzd"))
+    accepted = Notice.objects.get(kind=Notice.Kind.ACCEPTANCE)
+    assert accepted.number == f"SL{app.receipt_number}-2"
+    assert accepted.pdf.name
