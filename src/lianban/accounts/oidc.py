@@ -39,7 +39,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 
 from lianban.accounts.models import Applicant, User
-from lianban.audit.services import record_event
+from lianban.audit.services import appended_together, record_event
 from lianban.common import identity as ids
 
 logger = logging.getLogger(__name__)
@@ -350,6 +350,7 @@ def refusal(user: User) -> str:
 
 
 @transaction.atomic
+@appended_together()
 def applicant_sign_in(identity: Identity, *, issuer: str, subject: str) -> User:
     """The applicant account for a person the provider has vouched for.
 

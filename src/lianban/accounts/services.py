@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from lianban.accounts.models import Applicant, User
-from lianban.audit.services import record_event
+from lianban.audit.services import appended_together, record_event
 from lianban.common.errors import DomainError
 
 
@@ -16,6 +16,7 @@ class AlreadyKnown(DomainError):
 
 
 @transaction.atomic
+@appended_together()
 def applicant_register(
     *,
     kind: str,

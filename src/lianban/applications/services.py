@@ -4,9 +4,9 @@ materials, submitting, and the window's review — receipt, one-time correction 
 
 Every function that changes an application's state locks it, checks the transition in
 :mod:`lianban.applications.transitions`, and writes the audit event and the notifications in
-the same transaction; those that seal a notice append their events at the end
+the same transaction, appending its events at its end
 (:func:`~lianban.audit.services.appended_together`), so that the audit chain's head is not held
-while the notice is sealed."""
+while it works (a notice sealed, a file stored)."""
 
 from __future__ import annotations
 
@@ -100,6 +100,7 @@ def _masked(field: dict[str, Any], value: Any) -> Any:
 
 
 @transaction.atomic
+@appended_together()
 def application_start(
     *, bundle_code: str, answers: Any, applicant: Applicant, channel: str, actor: Any
 ) -> Application:
@@ -161,6 +162,7 @@ def _prefill(plan: Any, applicant: Applicant) -> dict[str, Any]:
 
 
 @transaction.atomic
+@appended_together()
 def application_save_form(
     *, application: Application, data: dict[str, Any], actor: Any
 ) -> tuple[Application, list[dict[str, str]]]:
@@ -221,6 +223,7 @@ def application_save_form(
 
 
 @transaction.atomic
+@appended_together()
 def material_upload(
     *,
     application: Application,
@@ -338,6 +341,7 @@ def _completeness_errors(application: Application, *, secondary_may_miss: bool) 
 
 
 @transaction.atomic
+@appended_together()
 def application_submit(*, application: Application, actor: Any) -> Application:
     """Submit an online application: it gets its receipt number and the window has one
     working day to receive it or to send one correction notice. Submitting again changes
@@ -387,6 +391,7 @@ def _set_intake_clock(application: Application) -> None:
 
 
 @transaction.atomic
+@appended_together()
 def material_review(
     *, application: Application, material_code: str, verdict: str, reason: str = "", actor: Any
 ) -> MaterialReview:
@@ -582,6 +587,7 @@ def _carry_forward_verdicts(application: Application, notice: Notice) -> None:
 
 
 @transaction.atomic
+@appended_together()
 def application_resubmit(*, application: Application, actor: Any) -> Application:
     """Hand the corrected application back; every point of the notice must be addressed."""
     application = _lock(application)
@@ -811,6 +817,7 @@ def _hand_over(application: Application, plan: Any) -> None:
 
 
 @transaction.atomic
+@appended_together()
 def application_withdraw(*, application: Application, actor: Any, reason: str = "") -> Application:
     """The applicant takes the application back before it is received."""
     application = _lock(application)
@@ -828,6 +835,7 @@ def application_withdraw(*, application: Application, actor: Any, reason: str = 
 
 
 @transaction.atomic
+@appended_together()
 def commitment_fulfil(
     *,
     application: Application,

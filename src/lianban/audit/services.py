@@ -73,8 +73,8 @@ def appended_together() -> Iterator[None]:
         yield
     finally:
         _held.reset(token)
-    for event in held:
-        record_event(**event)
+    if held:
+        _append(held)
 
 
 def record_event(
@@ -88,47 +88,67 @@ def record_event(
     :func:`appended_together` the event is appended when that block ends (None here)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must run inside the state change's transaction")
+    # A copy as it stands now: the caller may go on changing its dict.
+    entry = {
+        "actor": actor,
+        "verb": verb,
+        "target": _target(target),
+        "data": json.dumps(data or {}, ensure_ascii=False, default=str),
+    }
     held = _held.get()
     if held is not None:
-        # A copy as it stands now: the caller may go on changing its dict.
-        copy = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
-        held.append({"actor": actor, "verb": verb, "target": _target(target), "data": copy})
+        held.append(entry)
         return None
+    return _append([entry])[0]
+
+
+def _append(entries: list[dict[str, Any]]) -> list[Event]:
+    """Append ``entries`` in order: the head locked once, the events inserted in one
+    statement, the head moved once; then each event's listeners, in order."""
     head = ChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
         head, _ = ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
         head = ChainHead.objects.select_for_update().get(pk=1)
-    target_type, target_id = _target(target)
-    # Round-trip through JSON so the hash is computed over exactly what the database stores.
-    clean = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str), parse_float=_number)
-    occurred_at = timezone.now()
-    label = actor_label(actor)
-    digest = entry_hash(
-        prev_hash=head.last_hash,
-        occurred_at=occurred_at.isoformat(),
-        actor_label=label,
-        verb=verb,
-        target_type=target_type,
-        target_id=target_id,
-        data=clean,
-    )
-    event = Event.objects.create(
-        occurred_at=occurred_at,
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=label,
-        verb=verb,
-        target_type=target_type,
-        target_id=target_id,
-        data=clean,
-        prev_hash=head.last_hash,
-        hash=digest,
-    )
-    head.last_hash = digest
-    head.length += 1
+    events = []
+    last = head.last_hash
+    for entry in entries:
+        target_type, target_id = entry["target"]
+        # Parsed back from JSON so the hash is computed over exactly what the database stores.
+        clean = json.loads(entry["data"], parse_float=_number)
+        occurred_at = timezone.now()
+        label = actor_label(entry["actor"])
+        digest = entry_hash(
+            prev_hash=last,
+            occurred_at=occurred_at.isoformat(),
+            actor_label=label,
+            verb=entry["verb"],
+            target_type=target_type,
+            target_id=target_id,
+            data=clean,
+        )
+        events.append(
+            Event(
+                occurred_at=occurred_at,
+                actor=entry["actor"] if getattr(entry["actor"], "pk", None) else None,
+                actor_label=label,
+                verb=entry["verb"],
+                target_type=target_type,
+                target_id=target_id,
+                data=clean,
+                prev_hash=last,
+                hash=digest,
+            )
+        )
+        last = digest
+    # The chain is read in id order: one INSERT gives the events their ids in list order.
+    Event.objects.bulk_create(events)
+    head.last_hash = last
+    head.length += len(events)
     head.save(update_fields=["last_hash", "length"])
-    for listener in _listeners:
-        listener(event)
-    return event
+    for event in events:
+        for listener in _listeners:
+            listener(event)
+    return events
 
 
 def verify_chain(*, workers: int = 1) -> tuple[int, Event | None]:

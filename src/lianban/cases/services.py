@@ -5,10 +5,11 @@ the result), the window's delivery, and the application's completion and archive
 Each function locks the case (or the application), checks the transition in
 :mod:`lianban.cases.transitions`, moves the stored clocks, and writes the audit event and
 the applicant's notifications in one transaction. When two reviewers act on one case at
-once, the second waits for the lock, then finds the case moved on and is told so. Those that
-seal a document keep their events back and append them at the end
-(:func:`~lianban.audit.services.appended_together`): sealing takes a tenth of a second or more,
-and every other writer waits for the audit chain's head meanwhile."""
+once, the second waits for the lock, then finds the case moved on and is told so. Each keeps
+its events back and appends them at its end
+(:func:`~lianban.audit.services.appended_together`): every other writer waits for the audit
+chain's head from a transaction's first event to its commit, and sealing a document takes a
+tenth of a second or more."""
 
 from __future__ import annotations
 
@@ -247,6 +248,7 @@ def case_refuse(
 
 
 @transaction.atomic
+@appended_together()
 def case_request_supplement(
     *,
     case: ItemCase,
@@ -284,6 +286,7 @@ def case_request_supplement(
 
 
 @transaction.atomic
+@appended_together()
 def case_supplement_provide(
     *,
     case: ItemCase,
@@ -335,6 +338,7 @@ def case_supplement_provide(
 
 
 @transaction.atomic
+@appended_together()
 def case_suspend(
     *, case: ItemCase, actor: Any, kind: str, reason: str, expected_status: str | None = None
 ) -> ItemCase:
@@ -361,6 +365,7 @@ def case_suspend(
 
 
 @transaction.atomic
+@appended_together()
 def case_resume(*, case: ItemCase, actor: Any, expected_status: str | None = None) -> ItemCase:
     """Restart the decision clock; its due date moves by the working days suspended."""
     case = _lock(case, expected_status)
@@ -384,6 +389,7 @@ def case_resume(*, case: ItemCase, actor: Any, expected_status: str | None = Non
 
 
 @transaction.atomic
+@appended_together()
 def case_extend(
     *,
     case: ItemCase,
@@ -437,6 +443,7 @@ def case_extend(
 
 
 @transaction.atomic
+@appended_together()
 def case_decide(
     *,
     case: ItemCase,
@@ -601,6 +608,7 @@ def _seal_result(
 
 
 @transaction.atomic
+@appended_together()
 def application_choose_delivery(
     *, application: Application, method: str, address: str = "", actor: Any
 ) -> Application:
@@ -658,6 +666,7 @@ def deliverable(application: Application) -> list[ItemCase]:
 
 
 @transaction.atomic
+@appended_together()
 def application_deliver(
     *, application: Application, actor: Any, recipient: str = "", tracking_number: str = ""
 ) -> Delivery:

@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from lianban.accounts.models import User
-from lianban.audit.services import record_event
+from lianban.audit.services import appended_together, record_event
 from lianban.catalog.models import Bundle, BundleVersion, snapshot_digest
 from lianban.catalog.snapshot import bundle_snapshot
 from lianban.catalog.transitions import target_status
@@ -53,6 +53,7 @@ def _lock(version: BundleVersion) -> BundleVersion:
 
 
 @transaction.atomic
+@appended_together()
 def bundle_submit_for_filing(*, bundle: Bundle, actor: Any, change_note: str = "") -> BundleVersion:
     """Freeze the bundle's working copy as a new version awaiting 备案 by the supervisor."""
     bundle = Bundle.objects.select_for_update().select_related("lead_department").get(pk=bundle.pk)
@@ -130,6 +131,7 @@ def _move(version: BundleVersion, action: str, actor: Any, **data: Any) -> Bundl
 
 
 @transaction.atomic
+@appended_together()
 def version_record(*, version: BundleVersion, actor: Any) -> BundleVersion:
     """The supervisor records (备案) a submitted version; it may then be published."""
     version = _lock(version)
@@ -144,6 +146,7 @@ def version_record(*, version: BundleVersion, actor: Any) -> BundleVersion:
 
 
 @transaction.atomic
+@appended_together()
 def version_return(*, version: BundleVersion, actor: Any, reason: str) -> BundleVersion:
     """The supervisor sends a submitted version back to the lead department, with a reason."""
     version = _lock(version)
@@ -161,6 +164,7 @@ def version_return(*, version: BundleVersion, actor: Any, reason: str) -> Bundle
 
 
 @transaction.atomic
+@appended_together()
 def version_withdraw(*, version: BundleVersion, actor: Any) -> BundleVersion:
     """The lead department takes back a version it submitted, before 备案."""
     version = _lock(version)
@@ -170,6 +174,7 @@ def version_withdraw(*, version: BundleVersion, actor: Any) -> BundleVersion:
 
 
 @transaction.atomic
+@appended_together()
 def version_publish(*, version: BundleVersion, actor: Any) -> BundleVersion:
     """Put a recorded version in force; the version it replaces is superseded. Applications
     already made keep the version they were made under."""

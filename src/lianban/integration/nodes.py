@@ -32,7 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from lianban.audit.models import Event
-from lianban.audit.services import record_event
+from lianban.audit.services import appended_together, record_event
 from lianban.cases import services as case_services
 from lianban.cases.models import ItemCase
 from lianban.common.errors import DomainError, TransitionError
@@ -328,6 +328,7 @@ def forward_one(pk: int, token: str, transport: Transport | None = None) -> bool
 
 
 @transaction.atomic
+@appended_together()
 def _forwarded(pk: int, token: str, upstream_id: int, upstream_receipt: str) -> None:
     forwarding = Forwarding.objects.select_for_update().select_related("route__node").get(pk=pk)
     if forwarding.lease_token != token:
@@ -358,6 +359,7 @@ def _forwarded(pk: int, token: str, upstream_id: int, upstream_receipt: str) -> 
 
 
 @transaction.atomic
+@appended_together()
 def _failed(pk: int, token: str, error: str, *, permanent: bool) -> None:
     forwarding = Forwarding.objects.select_for_update().get(pk=pk)
     if forwarding.lease_token != token:

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lianban.accounts.models import User
-from lianban.audit.services import record_event
+from lianban.audit.services import appended_together, record_event
 from lianban.catalog.models import Department
 from lianban.common.errors import DomainError, NotAllowed
 from lianban.common.text import clean_text
@@ -110,6 +110,7 @@ def _new_credential(client: ClientSystem) -> IssuedSecret:
 
 
 @transaction.atomic
+@appended_together()
 def client_register(
     *,
     name: str,
@@ -169,6 +170,7 @@ def client_register(
 
 
 @transaction.atomic
+@appended_together()
 def client_set_scopes(*, client: ClientSystem, scopes: list[str], actor: Any) -> ClientSystem:
     """Change what the system may do; tokens already issued lose what is taken away at once
     (each request intersects the token's scopes with the client's)."""
@@ -187,6 +189,7 @@ def client_set_scopes(*, client: ClientSystem, scopes: list[str], actor: Any) ->
 
 
 @transaction.atomic
+@appended_together()
 def client_rotate_secret(
     *, client: ClientSystem, actor: Any, revoke_others: bool = False
 ) -> IssuedSecret:
@@ -214,6 +217,7 @@ def client_rotate_secret(
 
 
 @transaction.atomic
+@appended_together()
 def credential_revoke(*, credential: ClientCredential, actor: Any) -> ClientCredential:
     """End one secret and every token issued with it, from the next request on."""
     _supervisor_only(actor)
@@ -231,6 +235,7 @@ def credential_revoke(*, credential: ClientCredential, actor: Any) -> ClientCred
 
 
 @transaction.atomic
+@appended_together()
 def client_revoke(*, client: ClientSystem, actor: Any) -> ClientSystem:
     """Stop the system: its secrets, its tokens, its subscriptions and its queued deliveries
     end at once, and its service account is disabled."""
@@ -355,6 +360,7 @@ def _clean_event_types(event_types: list[str]) -> list[str]:
 
 
 @transaction.atomic
+@appended_together()
 def subscription_create(
     *, client: ClientSystem, url: str, event_types: list[str], actor: Any
 ) -> Subscription:
@@ -378,6 +384,7 @@ def subscription_create(
 
 
 @transaction.atomic
+@appended_together()
 def subscription_disable(*, subscription: Subscription, actor: Any) -> Subscription:
     """Stop new deliveries to the subscription (pending ones are still attempted)."""
     sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
@@ -394,6 +401,7 @@ def subscription_disable(*, subscription: Subscription, actor: Any) -> Subscript
 
 
 @transaction.atomic
+@appended_together()
 def delivery_resend(*, delivery: WebhookDelivery, actor: Any) -> WebhookDelivery:
     """The supervisor sends a delivery again (after the receiver is fixed): it is queued
     now, with the same event id, so a receiver that already has it can ignore it."""

@@ -21,7 +21,7 @@ from lianban.accounts.models import Applicant
 from lianban.applications import numbers
 from lianban.applications.models import Application, ApplicationItem, MaterialFile
 from lianban.applications.services import store_material
-from lianban.audit.services import record_event
+from lianban.audit.services import appended_together, record_event
 from lianban.cases.models import ItemCase
 from lianban.cases.services import dispatch_application
 from lianban.catalog.models import Department
@@ -78,6 +78,7 @@ def _applicant(data: dict[str, Any]) -> Applicant:
 
 
 @transaction.atomic
+@appended_together()
 def forwarded_receive(*, client: ClientSystem, payload: dict[str, Any]) -> ItemCase:
     """Make the forwarded item a received application with one dispatched case. A second
     call for the same original case returns the case made the first time."""

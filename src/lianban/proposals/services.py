@@ -18,7 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from lianban.accounts.models import User
-from lianban.audit.services import record_event
+from lianban.audit.services import appended_together, record_event
 from lianban.catalog.models import Bundle, BundleItem, BundleVersion, Department, ServiceItem
 from lianban.common.errors import DomainError, NotAllowed
 from lianban.common.identity import validate_phone
@@ -51,6 +51,7 @@ def _tell_proposer(proposal: Proposal, text: str) -> None:
 
 
 @transaction.atomic
+@appended_together()
 def proposal_submit(
     *,
     kind: str,
@@ -165,6 +166,7 @@ def _editors(department: Department) -> list[User]:
 
 
 @transaction.atomic
+@appended_together()
 def proposal_triage(
     *,
     proposal: Proposal,

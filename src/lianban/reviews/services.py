@@ -15,7 +15,7 @@ from django.utils import timezone
 from lianban.accounts.models import User
 from lianban.applications.models import Application
 from lianban.audit.models import Event
-from lianban.audit.services import record_event
+from lianban.audit.services import appended_together, record_event
 from lianban.cases.models import ItemCase
 from lianban.common.errors import DomainError, NotAllowed, TransitionError
 from lianban.common.text import clean_text
@@ -188,6 +188,7 @@ def window_visit(clerk: Any) -> Occasion | None:
 
 
 @transaction.atomic
+@appended_together()
 def review_submit(
     *,
     occasion: Occasion,
@@ -278,6 +279,7 @@ def _open_rectifications(review: Review, occasion: Occasion) -> None:
 
 
 @transaction.atomic
+@appended_together()
 def review_supplement(*, review: Review, text: Any, actor: Any) -> Review:
     """Append the applicant's supplementary comment (once); the review itself stays."""
     review = (
@@ -439,6 +441,7 @@ SUPERVISOR_ACTIONS = {"uphold_appeal", "reject_appeal"}
 
 
 @transaction.atomic
+@appended_together()
 def rectification_act(
     *,
     rectification: Rectification,

@@ -21,7 +21,7 @@ from lianban.applications.models import Application, MaterialFile
 from lianban.applications.selectors import current_files, plan_of
 from lianban.applications.services import store_material
 from lianban.audit.models import Event
-from lianban.audit.services import record_event
+from lianban.audit.services import appended_together, record_event
 from lianban.common.errors import DomainError, NotAllowed, TransitionError
 from lianban.common.identity import validate_resident_id
 from lianban.sharing import licences, prefill
@@ -62,6 +62,7 @@ def _lock(application: Application) -> Application:
 
 
 @transaction.atomic
+@appended_together()
 def consent_give(*, application: Application, actor: Any) -> tuple[Consent, PrefillReport]:
     """The applicant agrees, for this application, that the platform fetches their data from
     the shared-data directory: the form is prefilled (blank fields only) and materials the
@@ -92,6 +93,7 @@ def consent_give(*, application: Application, actor: Any) -> tuple[Consent, Pref
 
 
 @transaction.atomic
+@appended_together()
 def consent_revoke(*, application: Application, actor: Any) -> Consent:
     """The applicant takes the consent back before submitting: the 免提交 materials are
     removed (to be uploaded instead) and prefilled values not changed since are cleared."""

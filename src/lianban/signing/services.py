@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from pyhanko.pdf_utils.misc import PdfError
 
-from lianban.audit.services import record_event
+from lianban.audit.services import appended_together, record_event
 from lianban.common.errors import DomainError, NotAllowed
 from lianban.common.text import clean_text
 from lianban.conf import env
@@ -29,6 +29,7 @@ def verify_url(number: str) -> str:
 
 
 @transaction.atomic
+@appended_together()
 def seal_for(department: Any | None) -> Seal:
     """The seal in use for ``department`` (None: the window's), made on first use."""
     found = Seal.objects.filter(department=department, active=True).select_related("credential")
@@ -60,6 +61,7 @@ def seal_text(department: Any | None) -> tuple[str, str]:
 
 
 @transaction.atomic
+@appended_together()
 def replace_seal(*, department: Any | None, credential: Any, actor: Any) -> Seal:
     """Put a new seal for ``department`` (None: the window) in use with ``credential``; the
     one it replaces stays on record, so what it sealed still verifies."""
@@ -176,6 +178,7 @@ def can_revoke(user: Any, document: IssuedDocument) -> bool:
 
 
 @transaction.atomic
+@appended_together()
 def revoke_document(*, document: IssuedDocument, actor: Any, reason: str) -> IssuedDocument:
     """撤销: the document stays in the register, and verification says it is revoked."""
     document = IssuedDocument.objects.select_for_update().select_related("seal").get(pk=document.pk)

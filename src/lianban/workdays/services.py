@@ -7,12 +7,13 @@ from typing import Any
 
 from django.db import transaction
 
-from lianban.audit.services import record_event
+from lianban.audit.services import appended_together, record_event
 from lianban.workdays.models import CalendarOverride, PublishedYear
 from lianban.workdays.selectors import clear_cache
 
 
 @transaction.atomic
+@appended_together()
 def override_set(
     *, date: dt.date, kind: str, name: str, source: str = "", actor: Any
 ) -> CalendarOverride:
@@ -34,6 +35,7 @@ def override_set(
 
 
 @transaction.atomic
+@appended_together()
 def override_delete(*, override: CalendarOverride, actor: Any) -> None:
     """Remove an entry: the day falls back to the library (or to weekends)."""
     record_event(
@@ -47,6 +49,7 @@ def override_delete(*, override: CalendarOverride, actor: Any) -> None:
 
 
 @transaction.atomic
+@appended_together()
 def year_publish(*, year: int, source: str, actor: Any) -> PublishedYear:
     """Mark a year's schedule as fully entered, so its dates stop being provisional."""
     published, _ = PublishedYear.objects.update_or_create(year=year, defaults={"source": source})
