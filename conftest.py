@@ -10,6 +10,9 @@ import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# The ``shared_database`` fixture of the tests that run worker processes.
+pytest_plugins = ["lianban.tests.workers"]
+
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings: Any, tmp_path: Any) -> None:

@@ -26,7 +26,9 @@ Three parts, each printed as it ends:
    database is the price of everything that is not writing the rows: reading, checking, rendering,
    sealing, templates.
 3. **Load on loopback.** gunicorn (``BENCH_WORKERS`` processes, default 4) with production
-   settings; ``BENCH_USERS`` (default 50) people at once, each a thread with its own session:
+   settings and, as the README deploys it, one sealing worker (``lianban seal_notices --loop``;
+   ``BENCH_SEAL_IN_WORKER=0`` seals within the request instead), whose lag from a notice's issue
+   to its seal is printed after each pass; ``BENCH_USERS`` (default 50) people at once, each a thread with its own session:
    applicants submitting 我要开饭店 online (start, form, seven 40 kB materials, submit), window
    clerks reviewing and receiving what they submitted (sealed receipt), department reviewers on
    their queue, case pages and acceptances (sealed notice), department systems on the API, and the
@@ -90,6 +92,10 @@ RATIO_N = int(os.environ.get("BENCH_RATIO_N", "20"))
 REUSE = os.environ.get("BENCH_REUSE") == "1"
 # Which load passes run: mixed, mixed-nothink, pages, at-once (all by default).
 PASSES = os.environ.get("BENCH_PASSES", "mixed,mixed-nothink,pages,at-once").split(",")
+# As the README deploys it: notices sealed by a sealing worker after the change commits
+# (BENCH_SEAL_IN_WORKER=0: sealed within the request, the embedded default's way).
+SEAL_IN_WORKER = os.environ.get("BENCH_SEAL_IN_WORKER", "1") == "1"
+SEALED = " (notice to the sealing worker)" if SEAL_IN_WORKER else " (sealed)"
 
 
 CSRF = "b" * 32  # the CSRF secret each client sends as cookie and as form field
@@ -806,7 +812,7 @@ def clerk_loop(p: Person, submitted: queue.Queue[int], materials: list[str]) -> 
             )
         if (
             p.call(
-                "window: receipt (sealed)",
+                "window: receipt" + SEALED,
                 "POST",
                 f"/window/applications/{pk}/receive/",
                 expect=(302,),
@@ -826,7 +832,7 @@ def reviewer_loop(p: Person, open_cases: list[int], dispatched: list[int], lock:
         if (
             case is not None
             and p.call(
-                "department: acceptance (sealed notice)",
+                "department: acceptance" + SEALED,
                 "POST",
                 f"/workbench/cases/{case}/accept/",
                 data={"expected_status": "dispatched"},
@@ -878,6 +884,7 @@ def gunicorn() -> Iterator[str]:
         "LIANBAN_DATA_DIR": data_dir,
         "LIANBAN_LOG_LEVEL": "WARNING",
         "LIANBAN_DEBUG": "false",
+        "LIANBAN_SEAL_IN_WORKER": "true" if SEAL_IN_WORKER else "false",
     }
     subprocess.run(
         [sys.executable, "-m", "lianban", "collectstatic", "--noinput", "-v0"], env=env, check=True
@@ -888,6 +895,17 @@ def gunicorn() -> Iterator[str]:
         env=env,
         stdout=log,
         stderr=log,
+    )
+    # One sealing worker beside the web workers, on the same two cores.
+    sealer = (
+        subprocess.Popen(
+            [sys.executable, "-m", "lianban", "seal_notices", "--loop", "--interval", "0.2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        if SEAL_IN_WORKER
+        else None
     )
     base = f"http://127.0.0.1:{port}"
     import requests
@@ -906,11 +924,50 @@ def gunicorn() -> Iterator[str]:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
+        if sealer is not None:
+            sealer.send_signal(signal.SIGTERM)
+            sealer.wait(30)
         log.seek(0)
         tail = [ln for ln in log.read().decode(errors="replace").splitlines() if "Error" in ln]
         if tail:
             print("server errors (last 5):", *tail[-5:], sep="\n  ")
         log.close()
+
+
+def _now() -> Any:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def sealing_lag(since: Any) -> None:
+    """With a sealing worker: how long after its issue each notice of the pass was sealed
+    (what a person asking for the PDF at once waits), once the worker has caught up."""
+    if not SEAL_IN_WORKER:
+        return
+    from django.db import connection
+
+    from bench.common import report
+    from lianban.applications.models import Notice
+    from lianban.signing.models import IssuedDocument
+
+    waited = time.perf_counter()
+    notices = Notice.objects.filter(issued_at__gte=since)
+    while notices.filter(pdf="").exists() and time.perf_counter() - waited < 120:
+        time.sleep(0.5)
+    behind = time.perf_counter() - waited
+    issued = dict(notices.values_list("number", "issued_at"))
+    lags = [
+        (sealed_at - issued[number]).total_seconds() * 1000
+        for number, sealed_at in IssuedDocument.objects.filter(number__in=list(issued)).values_list(
+            "number", "issued_at"
+        )
+    ]
+    unsealed = notices.filter(pdf="").count()
+    connection.close()
+    if lags:
+        report(f"sealing worker: issue → sealed ({len(lags)} notices)", lags)
+    print(f"    the worker caught up {behind:.1f} s after the pass; {unsealed} still unsealed")
 
 
 def load_pass(base: str, world: World, title: str, think: float, mix: dict[str, int]) -> None:
@@ -974,6 +1031,7 @@ def load_pass(base: str, world: World, title: str, think: float, mix: dict[str, 
         flush=True,
     )
     began, cpu = time.perf_counter(), time.process_time()
+    since = _now()
     for t in threads:
         t.start()
     for t in threads:
@@ -997,6 +1055,7 @@ def load_pass(base: str, world: World, title: str, think: float, mix: dict[str, 
             print(f"    errors: {len(rec.errors[path])}, e.g. {rec.errors[path][:3]}")
     flows = ", ".join(f"{k} {v} ({v / elapsed:.1f}/s)" for k, v in rec.flows.items())
     print(f"done: {flows}")
+    sealing_lag(since)
     print(
         f"slowest p99 of any path: {worst:.0f} ms (target ≤ 1000 ms) "
         f"{'OK' if worst <= 1000 else 'MISSED'}"

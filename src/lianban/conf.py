@@ -86,6 +86,12 @@ SETTINGS: dict[str, Setting] = {
         "`lianban check --deploy` warns.",
         secret=True,
     ),
+    "LIANBAN_SEAL_IN_WORKER": Setting(
+        "false",
+        "true: notices (receipts, correction, acceptance and refusal notices) are numbered and "
+        "worded in the request and sealed by `lianban seal_notices --loop` right after; false: "
+        "sealed in the request itself (one machine, no worker to run).",
+    ),
     "LIANBAN_REVIEW_FOLLOWUP_DAYS": Setting(
         "5",
         "好差评: working days a responsible unit has to follow up a bad review (call back, "

@@ -175,6 +175,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
+# Notices sealed by the sealing worker after the change commits, instead of in the request
+# (lianban/applications/notices.py): sealing is a tenth of a second or more of CPU each.
+LIANBAN_SEAL_IN_WORKER = env_bool("LIANBAN_SEAL_IN_WORKER")
+
 # 好差评: working days to follow up a bad review (lianban/reviews).
 LIANBAN_REVIEW_FOLLOWUP_DAYS = int(env("LIANBAN_REVIEW_FOLLOWUP_DAYS"))
 

@@ -23,6 +23,7 @@ from lianban.applications.api_schemas import ApplicationOut
 from lianban.applications.applicant_views import case_rows, with_cases
 from lianban.applications.files import extension_for
 from lianban.applications.models import Application, MaterialFile, MaterialReview, Notice
+from lianban.applications.notices import SEALING_RETRY_SECONDS
 from lianban.common.errors import DomainError, NotAllowed, TransitionError
 from lianban.integration import idempotency
 
@@ -41,6 +42,17 @@ class CsrfFailed(NotAllowed):
 class NotFound(DomainError):
     code = "not_found"
     status = 404
+
+
+class NoticeSealing(DomainError):
+    """The notice is issued and the sealing worker has not sealed its PDF yet (a moment)."""
+
+    code = "notice_sealing"
+    status = 409
+
+    def __init__(self, message: str, *, path: str, retry_after: int):
+        super().__init__(message, path=path)
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class SessionRole(APIKeyCookie):
@@ -349,7 +361,11 @@ def notice_download(application: Application, notice_id: int) -> FileResponse:
     if notice is None:
         raise NotFound("未找到该文书。", path="notice_id")
     if not notice.pdf:
-        raise NotFound("文书尚未生成。", path="notice_id")
+        raise NoticeSealing(
+            "文书已出具，正在加盖电子印章，请按 Retry-After 头等待几秒后再下载。",
+            path="notice_id",
+            retry_after=SEALING_RETRY_SECONDS,
+        )
     response = FileResponse(
         notice.pdf.open("rb"),
         as_attachment=True,

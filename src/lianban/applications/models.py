@@ -225,6 +225,8 @@ class Notice(models.Model):
         verbose_name = "收件文书"
         verbose_name_plural = "收件文书"
         ordering = ["issued_at", "id"]
+        # The sealing worker's queue: the few notices still waiting for their seal.
+        indexes = [models.Index(fields=["id"], name="notice_unsealed", condition=models.Q(pdf=""))]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"

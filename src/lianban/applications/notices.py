@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lianban.applications.models import Application, MaterialFile, Notice
 from lianban.applications.selectors import current_files
+from lianban.audit.services import appended_together
 from lianban.documents.render import (
     SEAL_BOX,
     SEAL_PAGE,
@@ -29,12 +31,16 @@ PREFIX = {
     Notice.Kind.REFUSAL: "BSL",
 }
 WINDOW = "政务服务大厅“一件事一次办”综合窗口"
+# How soon a page or a client asks again for a notice the sealing worker has not sealed yet.
+SEALING_RETRY_SECONDS = 2
 
 
 def issue(
     *, application: Application, kind: str, actor: Any, content: dict[str, Any], case: Any = None
 ) -> Notice:
-    """Create the notice and its PDF; runs inside the caller's transaction."""
+    """Create the notice and, unless a sealing worker is configured to, its sealed PDF; runs
+    inside the caller's transaction. The number and the content are fixed here either way:
+    the window prints the notice from its content at once, and the PDF only adds the seal."""
     first = application.notices.filter(kind=kind).count() + 1
     for n in range(first, first + 20):
         try:
@@ -55,6 +61,16 @@ def issue(
             continue
     else:
         raise RuntimeError(f"no free notice number after {first + 19}")
+    if not settings.LIANBAN_SEAL_IN_WORKER:
+        seal(notice)
+    return notice
+
+
+def seal(notice: Notice) -> Notice:
+    """Lay out ``notice``, seal it and enter it in the register; runs inside a transaction
+    (the issuing change's, or the sealing worker's, which holds the notice's row)."""
+    application, case, actor = notice.application, notice.case, notice.issued_by
+    kind = notice.kind
     pdf = render_pdf(document_for(notice))
     # The window seals what it issues; a department seals its own acceptance or refusal,
     # which the reviewer who decided it also signs.
@@ -74,6 +90,33 @@ def issue(
     notice.pdf.name = issued.file.name
     notice.save(update_fields=["pdf"])
     return notice
+
+
+def seal_next() -> Notice | None:
+    """The sealing worker's step: seal the oldest notice still without its PDF, in a
+    transaction of its own. The notice's row is claimed with ``FOR UPDATE SKIP LOCKED``, so
+    workers on several machines never seal one notice twice; a worker killed while sealing
+    leaves no document and no event (its transaction rolls back) and the notice waits for the
+    next worker."""
+    with transaction.atomic(), appended_together():
+        notice = (
+            Notice.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pdf="")
+            .select_related("application", "case__department", "issued_by")
+            .order_by("id")
+            .first()
+        )
+        if notice is None:
+            return None
+        return seal(notice)
+
+
+def seal_pending(limit: int = 100) -> int:
+    """Seal up to ``limit`` waiting notices; returns how many were sealed."""
+    sealed = 0
+    while sealed < limit and seal_next() is not None:
+        sealed += 1
+    return sealed
 
 
 def receipt_content(application: Application, plan: Any) -> dict[str, Any]:

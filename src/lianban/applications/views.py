@@ -4,11 +4,12 @@ the notices, served only to those allowed to see them, always as downloads."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest
-from django.shortcuts import get_object_or_404
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
+from django.shortcuts import get_object_or_404, render
 
 from lianban.applications.files import extension_for
 from lianban.applications.models import Application, MaterialFile, Notice
+from lianban.applications.notices import SEALING_RETRY_SECONDS
 from lianban.applications.selectors import visible_to
 
 
@@ -35,11 +36,19 @@ def material_file(request: HttpRequest, pk: int, file_id: int) -> FileResponse:
 
 
 @login_required
-def notice_pdf(request: HttpRequest, pk: int, notice_id: int) -> FileResponse:
+def notice_pdf(request: HttpRequest, pk: int, notice_id: int) -> HttpResponseBase:
     application = visible_application(request, pk)
     notice = get_object_or_404(Notice, pk=notice_id, application=application)
     if not notice.pdf:
-        raise Http404("文书尚未生成。")
+        # Issued a moment ago and still with the sealing worker: the page asks again itself.
+        response = render(
+            request,
+            "applications/notice_sealing.html",
+            {"notice": notice, "retry_seconds": SEALING_RETRY_SECONDS},
+            status=202,
+        )
+        response["Retry-After"] = str(SEALING_RETRY_SECONDS)
+        return response
     return FileResponse(
         notice.pdf.open("rb"),
         as_attachment=True,

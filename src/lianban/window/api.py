@@ -161,9 +161,10 @@ def download_material(
 
 @router.get(
     "/applications/{application_id}/notices/{notice_id}",
-    response={200: bytes, **READ_ERRORS},
+    response={200: bytes, **READ_ERRORS, 409: ErrorOut},
     summary="下载文书",
-    description="收件回执、补正告知书、容缺受理承诺书等的签章 PDF。",
+    description="收件回执、补正告知书、容缺受理承诺书等的签章 PDF。"
+    "文书刚出具、签章进程尚未加盖印章时答 409（notice_sealing）并带 Retry-After。",
 )
 def download_notice(
     request: HttpRequest,

@@ -6,20 +6,15 @@ leg a SQLite file (claims serialised by the single writer)."""
 from __future__ import annotations
 
 import collections
-import os
 import re
 import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
-import pytest
-from django.db import connection
+from lianban.tests.workers import manage
 
 EVENTS = 60
 SEED = """
@@ -72,48 +67,9 @@ class SlowReceiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-@pytest.fixture
-def shared_database(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A database of their own for the two workers, migrated, of this leg's kind."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DJANGO_"))}
-    env.update(LIANBAN_DATA_DIR=str(tmp_path), LIANBAN_WEBHOOK_NETWORKS="127.0.0.0/8")
-    name = ""
-    if connection.vendor == "postgresql":
-        import psycopg
-
-        name = f"lb_workers_{uuid.uuid4().hex[:8]}"
-        settings = connection.settings_dict
-        dsn = f"host={settings['HOST'] or '127.0.0.1'} port={settings['PORT'] or 5432} user={settings['USER'] or 'postgres'} dbname=postgres"
-        with psycopg.connect(dsn, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = (
-            f"postgres://{settings['USER'] or 'postgres'}@{settings['HOST'] or '127.0.0.1'}:"
-            f"{settings['PORT'] or 5432}/{name}"
-        )
-    _manage(env, "migrate", "--noinput")
-    try:
-        yield env
-    finally:
-        if name:
-            with psycopg.connect(dsn, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "lianban", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
-
-
 def test_two_workers_deliver_every_event_exactly_once(shared_database: dict[str, str]) -> None:
     receiver = SlowReceiver()
-    _manage(shared_database, "shell", "-c", SEED.format(url=receiver.url, events=EVENTS))
+    manage(shared_database, "shell", "-c", SEED.format(url=receiver.url, events=EVENTS))
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "lianban", "deliver_webhooks", "--once"],
