@@ -13,6 +13,7 @@ from unittest import mock
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from lianban.accounts.models import User
@@ -27,7 +28,13 @@ from lianban.audit.chain import (
     join,
 )
 from lianban.audit.models import ChainHead, Event
-from lianban.audit.services import appended_together, record_event, verify_chain
+from lianban.audit.services import (
+    _listeners,
+    appended_together,
+    on_event,
+    record_event,
+    verify_chain,
+)
 
 # Parallel verification is for PostgreSQL; these run on the PostgreSQL leg only.
 postgresql_only = pytest.mark.postgresql
@@ -180,6 +187,37 @@ def test_events_appended_together_join_the_chain_in_order_when_the_block_ends():
     events = list(Event.objects.filter(verb__startswith="held.").order_by("id"))
     assert [(e.verb, e.data) for e in events] == [("held.first", {"n": 1}), ("held.second", {})]
     assert verify_chain() == (length + 2, None)
+
+
+@pytest.mark.django_db
+def test_a_block_appends_its_events_with_one_lock_one_insert_and_one_move_of_the_head():
+    write(1)
+    seen: list[tuple[str, int]] = []
+    listener = on_event(lambda event: seen.append((event.verb, event.pk)))
+    try:
+        with (
+            CaptureQueriesContext(connection) as queries,
+            transaction.atomic(),
+            appended_together(),
+        ):
+            for n in range(5):
+                record_event(actor=None, verb=f"held.{n}", target=("held.thing", str(n)))
+    finally:
+        _listeners.remove(listener)
+    writes = [
+        (q["sql"].split()[0], q["sql"].split('"')[1])
+        for q in queries.captured_queries
+        if q["sql"].startswith(("INSERT", "UPDATE"))
+    ]
+    assert writes == [("INSERT", "audit_event"), ("UPDATE", "audit_chainhead")]
+    assert sum("FOR UPDATE" in q["sql"] for q in queries.captured_queries) == (
+        1 if connection.features.has_select_for_update else 0
+    )
+    events = list(Event.objects.filter(verb__startswith="held.").order_by("id"))
+    assert [e.verb for e in events] == [f"held.{n}" for n in range(5)]
+    # Every listener saw every event, in order, with the id it was stored under.
+    assert seen == [(e.verb, e.pk) for e in events]
+    assert verify_chain() == (6, None)
 
 
 @pytest.mark.django_db
