@@ -92,7 +92,8 @@ class Application(models.Model):
         verbose_name_plural = "一件事申请"
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["status", "intake_due"]),
+            # The window's list of submissions to review, in the order it shows them.
+            models.Index(fields=["status", "intake_due", "submitted_at"]),
             # The window's list of today's receipts.
             models.Index(fields=["status", "received_at"]),
         ]

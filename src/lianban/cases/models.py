@@ -62,6 +62,13 @@ class ItemCase(models.Model):
         indexes = [
             models.Index(fields=["department", "status"]),
             models.Index(fields=["department", "running_due", "id"]),
+            # 电子监察's live yellow and red lights over every department: the open cases with
+            # a running clock (dispatched, accepted, decided), most urgent first.
+            models.Index(
+                fields=["running_due", "id"],
+                name="itemcase_lighted_due",
+                condition=models.Q(status__in=["dispatched", "accepted", "decided"]),
+            ),
             models.Index(fields=["application", "status"]),
             # 电子监察 reads cases by dispatch month (the rollup's refresh, the drill-down).
             models.Index(fields=["dispatched_at"], name="itemcase_dispatched_at"),
