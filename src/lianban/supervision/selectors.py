@@ -294,7 +294,7 @@ def warning_cases(scope: Scope, light: str, today: dt.date) -> QuerySet[ItemCase
     whole platform through the index of lighted cases by due date, for one department
     through its (department, running_due, id) range."""
     cases = ItemCase.objects.filter(status__in=LIGHTED)
-    if not scope.everything:
+    if scope.department_id is not None:  # not everything
         cases = cases.filter(department_id=scope.department_id)
     if light == "red":
         cases = cases.filter(running_due__lt=today)
