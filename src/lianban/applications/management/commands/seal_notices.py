@@ -3,7 +3,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
 from lianban.applications.notices import seal_pending
 from lianban.common.errors import DomainError
@@ -28,6 +28,8 @@ class Command(BaseCommand):
                 if not options["loop"]:
                     raise
                 log.error("sealing notices failed: %s", exc)
+                if isinstance(exc, DatabaseError):
+                    connection.close()  # the next round connects afresh
                 sealed = 0
                 time.sleep(max(options["interval"], 5.0))
             if sealed or not options["loop"]:
