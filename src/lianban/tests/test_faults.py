@@ -44,6 +44,7 @@ from lianban.integration.tests.conftest import register
 from lianban.integration.tests.test_two_workers import SEED as WEBHOOK_SEED
 from lianban.notifications.models import Notification
 from lianban.tests.tcp_proxy import TcpProxy
+from lianban.tests.workers import manage
 
 DEPARTMENTS = ("scjgj", "xfzd", "cgj")  # each dispatched a case of every restaurant application
 APPLICATIONS = 3
@@ -398,7 +399,7 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, made once for this module's workers (the SQLite leg's test
     database lives in memory, out of reach of other processes)."""
     data = tmp_path_factory.mktemp("migrated")
-    _manage(_base_env(data), "migrate", "--noinput")
+    manage(_base_env(data), "migrate", "--noinput")
     return data / "lianban.sqlite3"
 
 
@@ -413,18 +414,6 @@ def worker_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]
     else:
         shutil.copy(request.getfixturevalue("migrated_sqlite"), tmp_path / "workers")
     return env
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "lianban", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
 
 
 def _kill_while_held(env: dict[str, str], receiver: HoldingReceiver, *command: str) -> None:
@@ -475,15 +464,15 @@ def test_a_webhook_worker_killed_mid_delivery_is_taken_over_after_its_lease(
     receiver = HoldingReceiver("Lianban-Event-Id")
     env = {**worker_env, "LIANBAN_WEBHOOK_NETWORKS": "127.0.0.0/8"}
     try:
-        _manage(env, "shell", "-c", WEBHOOK_SEED.format(url=receiver.url, events=3))
+        manage(env, "shell", "-c", WEBHOOK_SEED.format(url=receiver.url, events=3))
         _kill_while_held(env, receiver, "deliver_webhooks", "--once")
         held = receiver.posts[0]
 
         # The dead worker's lease still runs: a fresh worker leaves its deliveries alone.
-        assert "成功 0 次" in _manage(env, "deliver_webhooks", "--once")
+        assert "成功 0 次" in manage(env, "deliver_webhooks", "--once")
         assert receiver.posts == [held]
         # Once it has run out, a fresh worker delivers them all.
-        out = _manage(env, "shell", "-c", LEASE_RUNS_OUT_AND_A_WORKER_RUNS)
+        out = manage(env, "shell", "-c", LEASE_RUNS_OUT_AND_A_WORKER_RUNS)
         assert "租约到期 3 件" in out and "成功 3 次，失败 0 次" in out, out
         rows = json.loads(out.strip().splitlines()[-1])
     finally:
@@ -535,11 +524,11 @@ def test_an_sms_worker_killed_mid_send_leaves_one_message_per_notification(
         "LIANBAN_SMS_TOKEN": "sms-token",
     }
     try:
-        _manage(env, "shell", "-c", SMS_SEED)
+        manage(env, "shell", "-c", SMS_SEED)
         _kill_while_held(env, receiver, "send_notifications")
         held = receiver.posts[0]
         # The killed sender's claim died with it: a fresh sender sends every message at once.
-        out = _manage(env, "shell", "-c", A_SENDER_RUNS)
+        out = manage(env, "shell", "-c", A_SENDER_RUNS)
         assert "发送 2 条，失败 0 条" in out, out
         rows = json.loads(out.strip().splitlines()[-1])
     finally:
