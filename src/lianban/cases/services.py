@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from django.core.files.base import File
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from lianban.accounts.models import User
@@ -663,6 +664,19 @@ def deliverable(application: Application) -> list[ItemCase]:
         return ready
     pending = [c for c in cases if c.status not in TERMINAL and c.status != S.RETURNED]
     return [] if pending else ready
+
+
+def deliverable_returns() -> QuerySet[ItemCase]:
+    """:func:`deliverable`'s rule for every application at once, asked of the database: the
+    returned cases whose application takes each result as it returns, or has no case still
+    open. For lists of many applications (the window's queue); the two must agree."""
+    still_open = ItemCase.objects.filter(application=OuterRef("application")).exclude(
+        status__in=[*TERMINAL, S.RETURNED]
+    )
+    return ItemCase.objects.filter(status=S.RETURNED).filter(
+        Q(application__delivery_method__in=[Delivery.Method.EACH, Delivery.Method.SELF_PRINT])
+        | ~Exists(still_open)
+    )
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -39,7 +39,6 @@ from lianban.applications.applicant_views import (
 from lianban.applications.models import Application, MaterialReview, Notice
 from lianban.cases import services as case_services
 from lianban.cases.models import Delivery, ItemCase, ResultDocument
-from lianban.cases.transitions import TERMINAL
 from lianban.catalog.models import Bundle
 from lianban.catalog.planner import Definition, Plan, PlanError, make_plan
 from lianban.catalog.selectors import definition_of, published_definitions, published_version
@@ -133,15 +132,9 @@ def _awaiting_delivery() -> tuple[list[dict[str, Any]], bool]:
     The database finds them: returned cases in the order they came back (an index), of
     applications delivered case by case or with no case still open — what ``deliverable()``
     asks — so that only the applications shown are loaded, with their cases."""
-    still_open = ItemCase.objects.filter(application=OuterRef("application")).exclude(
-        status__in=[*TERMINAL, ItemCase.Status.RETURNED]
-    )
     returned = (
-        ItemCase.objects.filter(status=ItemCase.Status.RETURNED, application__status=S.RECEIVED)
-        .filter(
-            Q(application__delivery_method__in=[Delivery.Method.EACH, Delivery.Method.SELF_PRINT])
-            | ~Exists(still_open)
-        )
+        case_services.deliverable_returns()
+        .filter(application__status=S.RECEIVED)
         .order_by("returned_at", "pk")
         .values_list("application_id", "returned_at")
     )

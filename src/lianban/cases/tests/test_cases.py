@@ -325,6 +325,17 @@ def test_planned_completion_follows_the_critical_path(restaurant):
     assert app.planned_completion == dt.date(2026, 11, 24)
 
 
+def deliverable_codes(app: Application) -> set[str]:
+    app.refresh_from_db()
+    return {c.item_code for c in services.deliverable(app)}
+
+
+def listed_codes(app: Application) -> set[str]:
+    return set(
+        services.deliverable_returns().filter(application=app).values_list("item_code", flat=True)
+    )
+
+
 @pytest.mark.django_db
 def test_together_delivery_waits_for_every_item(restaurant):
     from lianban.applications.tests.factories import clerk
@@ -338,9 +349,12 @@ def test_together_delivery_waits_for_every_item(restaurant):
     services.case_return_result(
         case=case_of(app, "CGJ-001"), actor=city, documents=result("审批决定")
     )
+    # The rule asked of the database (the window's queue) agrees with the one on the cases.
+    assert deliverable_codes(app) == set() == listed_codes(app)
     with pytest.raises(TransitionError):
         services.application_deliver(application=app, actor=window, recipient="李四")
     services.application_choose_delivery(application=app, method="each", actor=app.applicant.user)
+    assert deliverable_codes(app) == {"CGJ-001"} == listed_codes(app)
     delivery = services.application_deliver(application=app, actor=window, recipient="李四")
     assert [c.item_code for c in delivery.cases.all()] == ["CGJ-001"]
     app.refresh_from_db()
