@@ -26,7 +26,8 @@ Three parts, each printed as it ends:
    database is the price of everything that is not writing the rows: reading, checking, rendering,
    sealing, templates.
 3. **Load on loopback.** gunicorn (``BENCH_WORKERS`` processes, default 4) with production
-   settings and, as the README deploys it, one sealing worker (``lianban seal_notices --loop``;
+   settings and, as the README deploys it, the shared cache (Redis database 15,
+   ``BENCH_CACHE_URL``; empty for a cache per process) and one sealing worker (``lianban seal_notices --loop``;
    ``BENCH_SEAL_IN_WORKER=0`` seals within the request instead), whose lag from a notice's issue
    to its seal is printed after each pass; ``BENCH_USERS`` (default 50) people at once, each a thread with its own session:
    applicants submitting 我要开饭店 online (start, form, seven 40 kB materials, submit), window
@@ -95,6 +96,7 @@ PASSES = os.environ.get("BENCH_PASSES", "mixed,mixed-nothink,pages,at-once").spl
 # As the README deploys it: notices sealed by a sealing worker after the change commits
 # (BENCH_SEAL_IN_WORKER=0: sealed within the request, the embedded default's way).
 SEAL_IN_WORKER = os.environ.get("BENCH_SEAL_IN_WORKER", "1") == "1"
+CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/15")
 SEALED = " (notice to the sealing worker)" if SEAL_IN_WORKER else " (sealed)"
 
 
@@ -885,7 +887,14 @@ def gunicorn() -> Iterator[str]:
         "LIANBAN_LOG_LEVEL": "WARNING",
         "LIANBAN_DEBUG": "false",
         "LIANBAN_SEAL_IN_WORKER": "true" if SEAL_IN_WORKER else "false",
+        # The shared cache the README deploys with (rate limits, sessions, dashboard figures);
+        # BENCH_CACHE_URL= (empty) runs with a cache per process.
+        "LIANBAN_CACHE_URL": CACHE_URL,
     }
+    if CACHE_URL:
+        import redis
+
+        redis.Redis.from_url(CACHE_URL).flushdb()
     subprocess.run(
         [sys.executable, "-m", "lianban", "collectstatic", "--noinput", "-v0"], env=env, check=True
     )

@@ -67,7 +67,8 @@ SETTINGS: dict[str, Setting] = {
     "LIANBAN_CACHE_URL": Setting(
         "",
         "Shared cache, e.g. redis://127.0.0.1:6379/0: with several web processes the API rate "
-        "limit is counted across all of them. Empty: each process counts on its own.",
+        "limit is counted across all of them and sessions are read from it. Empty: each process "
+        "counts on its own and sessions are read from the database.",
     ),
     "LIANBAN_WEBHOOK_TIMEOUT": Setting(
         "10", "Seconds a webhook receiver has to answer one delivery before it counts as failed."

@@ -135,6 +135,12 @@ CACHES = {
     )
 }
 
+# With a shared cache every request reads its session from the cache, not the database
+# (changes are written to both). Not with a per-process cache: another process could still
+# hold a session that has ended.
+if _cache_url:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)

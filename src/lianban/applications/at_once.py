@@ -2,8 +2,10 @@
 every material and the delivery — handed in by one call that either submits the application
 or changes nothing, listing every problem of the form and the files at once.
 
-It composes the intake services, so each step is checked and audited exactly as when the
-applicant takes it alone; only their sum is one transaction."""
+Each part is checked by the same functions as when the applicant takes the step alone, and
+leaves the same audit event; the draft is opened in this transaction, so nobody else can see
+or change it, and once every part has passed the application is written in a few statements:
+the form and the delivery go out with the submission's UPDATE, the files in one INSERT."""
 
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ from django.db import transaction
 
 from lianban.accounts.models import Applicant
 from lianban.applications import services
+from lianban.applications.files import CheckedFile
 from lianban.applications.models import Application
 from lianban.applications.selectors import materials_by_code, plan_of
 from lianban.audit.services import appended_together
-from lianban.cases.services import application_choose_delivery
+from lianban.cases.services import check_delivery, set_delivery
 from lianban.common.errors import DomainError
+from lianban.common.storage import StorageFull
 
 
 @transaction.atomic
@@ -46,41 +50,19 @@ def application_submit_at_once(
         channel=Application.Channel.ONLINE,
         actor=actor,
     )
-    errors: list[dict[str, str]] = []
-    warnings: list[dict[str, str]] = []
-    # Each step runs in its own savepoint: one that fails leaves nothing behind, and the
-    # steps after it still run, so the answer lists every problem, not the first.
-    try:
-        _, warnings = services.application_save_form(
-            application=application, data=form, actor=actor
-        )
-    except DomainError as exc:
-        errors.extend(exc.errors)
-    # The draft is this transaction's own, and every material of its plan may be handed in:
-    # what material_upload would check again for each file is checked once here.
+    # Every part is checked before anything more is written, so the answer lists every
+    # problem, not the first.
+    cleaned, warnings, errors = services.check_form(application, form)
     needed = materials_by_code(plan_of(application))
-    evidence = services.evidence_of(actor, original_seen=False)
+    files: list[tuple[str, IO[bytes], str, CheckedFile]] = []
     for code, (stream, name) in materials.items():
         try:
-            with transaction.atomic():
-                services.check_needed(needed, code)
-                services.store_material(
-                    application=application,
-                    material_code=code,
-                    stream=stream,
-                    name=name,
-                    actor=actor,
-                    evidence=evidence,
-                )
+            services.check_needed(needed, code)
+            files.append((code, stream, name, services.check_material(stream, name, code)))
         except DomainError as exc:
             errors.extend(exc.errors)
     try:
-        application_choose_delivery(
-            application=application,
-            method=delivery_method,
-            address=delivery_address,
-            actor=actor,
-        )
+        address = check_delivery(delivery_method, delivery_address)
     except DomainError as exc:
         errors.extend(
             {**e, "path": f"delivery.{e['path'].removeprefix('delivery_')}"} for e in exc.errors
@@ -89,4 +71,23 @@ def application_submit_at_once(
         raise DomainError(
             "申请有误，本次未提交也未保存任何内容，请按提示修改后重新提交。", errors=errors
         )
-    return services.application_submit(application=application, actor=actor), warnings
+    services.apply_form(application, cleaned, actor=actor)
+    codes = [code for code, *_ in files]
+    # What submitting would refuse is refused before a file is written.
+    missing = services.completeness_errors(application, secondary_may_miss=True, files=codes)
+    if missing:
+        raise DomainError("申请还不完整，请按提示补充后再提交。", errors=missing)
+    try:
+        services.store_first_versions(
+            application=application,
+            files=files,
+            actor=actor,
+            evidence=services.evidence_of(actor, original_seen=False),
+        )
+    except StorageFull as exc:
+        raise StorageFull(
+            "服务器存储空间已满，材料未能保存，本次申请未提交也未保存任何内容。请稍后再试。",
+            path="materials",
+        ) from exc
+    set_delivery(application, delivery_method, address, actor=actor)
+    return services.submit_checked(application=application, actor=actor, files=codes), warnings

@@ -103,7 +103,11 @@ class Application(models.Model):
 
     @property
     def bundle_name(self) -> str:
-        if Application.bundle_version.is_cached(self):
+        # A version read with its snapshot deferred (as the services lock it) would fetch the
+        # whole snapshot again for its name; the per-process name map costs nothing.
+        if Application.bundle_version.is_cached(self) and (
+            "snapshot" not in self.bundle_version.get_deferred_fields()
+        ):
             return str(self.bundle_version.snapshot["name"])
         from lianban.catalog.selectors import version_name
 

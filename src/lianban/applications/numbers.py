@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from lianban.applications.models import ReceiptCounter
 
@@ -39,14 +39,28 @@ def is_valid(number: str) -> bool:
 
 
 def next_receipt_number(day: dt.date) -> str:
-    """Take the next number of ``day``. Call inside the transaction that uses it."""
-    if not ReceiptCounter.objects.filter(day=day).exists():
+    """Take the next number of ``day``. Call inside the transaction that uses it.
+
+    One statement on every submission but the day's first: the counter's row is locked,
+    raised and read back by the same UPDATE."""
+    sequence = _take(day)
+    if sequence is None:
         try:
             with transaction.atomic():
                 ReceiptCounter.objects.create(day=day, last=0)
         except IntegrityError:
             pass  # another submission created the day's row first
-    counter = ReceiptCounter.objects.select_for_update().get(day=day)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return format_number(day, counter.last)
+        sequence = _take(day)
+    assert sequence is not None
+    return format_number(day, sequence)
+
+
+def _take(day: dt.date) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ReceiptCounter._meta.db_table} SET last = last + 1 WHERE day = %s "
+            "RETURNING last",
+            [connection.ops.adapt_datefield_value(day)],
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])

@@ -11,6 +11,7 @@ while it works (a notice sealed, a file stored)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from lianban.accounts.models import Applicant, User
 from lianban.applications import formdata, notices, numbers
-from lianban.applications.files import check_upload
+from lianban.applications.files import CheckedFile, check_upload
 from lianban.applications.models import (
     Application,
     ApplicationItem,
@@ -173,6 +174,19 @@ def application_save_form(
     _check_actor(application, actor)
     if application.status not in EDITABLE:
         raise TransitionError(f"申请当前为“{application.get_status_display()}”，不能修改申请表。")
+    cleaned, warnings, errors = check_form(application, data)
+    if errors:
+        raise DomainError("申请表有误，请按提示修改。", errors=errors)
+    if apply_form(application, cleaned, actor=actor):
+        application.save(update_fields=["form_data", "updated_at"])
+    return application, warnings
+
+
+def check_form(
+    application: Application, data: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, str]], list[dict[str, str]]]:
+    """``data`` checked against the application's form and what it may change now: the
+    cleaned values (None to clear), the warnings and the errors, each with its path."""
     fields = fields_by_key(plan_of(application))
     allowed, _ = correctable(application)
     errors: list[dict[str, str]] = []
@@ -200,8 +214,13 @@ def application_save_form(
         cleaned[key] = value
         if warning:
             warnings.append({"path": path, "message": warning})
-    if errors:
-        raise DomainError("申请表有误，请按提示修改。", errors=errors)
+    return cleaned, warnings, errors
+
+
+def apply_form(application: Application, cleaned: dict[str, Any], *, actor: Any) -> bool:
+    """Put checked values into the form and record what changed; whether anything did (the
+    caller saves)."""
+    fields = fields_by_key(plan_of(application))
     changes = {}
     for key, value in cleaned.items():
         old = application.form_data.get(key)
@@ -212,14 +231,13 @@ def application_save_form(
         if old != value:
             changes[key] = {"old": _masked(fields[key], old), "new": _masked(fields[key], value)}
     if changes:
-        application.save(update_fields=["form_data", "updated_at"])
         record_event(
             actor=actor,
             verb="application.form_saved",
             target=application,
             data={"changes": changes},
         )
-    return application, warnings
+    return bool(changes)
 
 
 @transaction.atomic
@@ -280,16 +298,61 @@ def store_material(
 ) -> MaterialFile:
     """Check a file and keep it as the next version of one material of an application, with
     its audit event. The caller has locked the application and decided this may happen."""
-    try:
-        checked = check_upload(stream, name)
-    except ValidationError as exc:
-        raise DomainError(exc.messages[0], path=f"materials.{material_code}") from exc
+    checked = check_material(stream, name, material_code)
     version = (
         application.material_files.filter(material_code=material_code).aggregate(v=Max("version"))[
             "v"
         ]
         or 0
     ) + 1
+    stored = _kept(application, material_code, version, stream, name, checked, actor, evidence)
+    stored.save()
+    # A verdict was about the file reviewed, not whatever comes after it.
+    MaterialReview.objects.filter(
+        application=application, round=application.review_round, material_code=material_code
+    ).delete()
+    return stored
+
+
+def check_material(stream: IO[bytes], name: str, material_code: str) -> CheckedFile:
+    try:
+        return check_upload(stream, name)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0], path=f"materials.{material_code}") from exc
+
+
+def store_first_versions(
+    *,
+    application: Application,
+    files: list[tuple[str, IO[bytes], str, CheckedFile]],
+    actor: Any,
+    evidence: str,
+) -> list[MaterialFile]:
+    """Keep checked files ((material code, file, its name, check)) as the first version of
+    each material of a draft opened in this transaction — no earlier version, no verdict to
+    clear — in one INSERT, with their audit events. If one cannot be kept, none stays on disk."""
+    kept: list[MaterialFile] = []
+    try:
+        for code, stream, name, checked in files:
+            kept.append(_kept(application, code, 1, stream, name, checked, actor, evidence))
+        return MaterialFile.objects.bulk_create(kept)
+    except BaseException:
+        for stored in kept:
+            stored.file.delete(save=False)
+        raise
+
+
+def _kept(
+    application: Application,
+    material_code: str,
+    version: int,
+    stream: IO[bytes],
+    name: str,
+    checked: CheckedFile,
+    actor: Any,
+    evidence: str,
+) -> MaterialFile:
+    """The file written to storage, its row still to be saved, and its event recorded."""
     stored = MaterialFile(
         application=application,
         material_code=material_code,
@@ -305,11 +368,6 @@ def store_material(
     stored.file.save(
         f"{application.pk}-{material_code}-v{version}.{checked.kind}", File(stream), save=False
     )
-    stored.save()
-    # A verdict was about the file reviewed, not whatever comes after it.
-    MaterialReview.objects.filter(
-        application=application, round=application.review_round, material_code=material_code
-    ).delete()
     record_event(
         actor=actor,
         verb="application.material_uploaded",
@@ -325,7 +383,11 @@ def store_material(
     return stored
 
 
-def _completeness_errors(application: Application, *, secondary_may_miss: bool) -> list[dict]:
+def completeness_errors(
+    application: Application, *, secondary_may_miss: bool, files: Iterable[str] | None = None
+) -> list[dict]:
+    """What is still missing; ``files``, the codes of the materials handed in, when the caller
+    knows them."""
     plan = plan_of(application)
     errors = []
     for field in plan.fields:
@@ -333,7 +395,7 @@ def _completeness_errors(application: Application, *, secondary_may_miss: bool) 
             errors.append(
                 {"path": f"form.{field['key']}", "message": f"请填写“{field['label']}”。"}
             )
-    files = current_files(application)
+    files = set(current_files(application) if files is None else files)
     for m in plan.materials:
         if m["code"] not in files and not (secondary_may_miss and m["secondary"]):
             errors.append({"path": f"materials.{m['code']}", "message": f"请上传“{m['name']}”。"})
@@ -356,8 +418,17 @@ def application_submit(*, application: Application, actor: Any) -> Application:
         )
     if application.channel != Application.Channel.ONLINE:
         raise DomainError("窗口申请由窗口人员直接收件或一次性告知补正。")
+    return submit_checked(application=application, actor=actor)
+
+
+def submit_checked(
+    *, application: Application, actor: Any, files: Iterable[str] | None = None
+) -> Application:
+    """:func:`application_submit` once the caller has locked the online application (or
+    opened it in this transaction) and checked who submits it; ``files`` as for
+    :func:`completeness_errors`."""
     new_status = target_status(application, "submit")
-    errors = _completeness_errors(application, secondary_may_miss=True)
+    errors = completeness_errors(application, secondary_may_miss=True, files=files)
     if errors:
         raise DomainError("申请还不完整，请按提示补充后再提交。", errors=errors)
     now = timezone.now()
@@ -607,7 +678,7 @@ def application_resubmit(*, application: Application, actor: Any) -> Application
                 }
             )
     errors += [
-        e for e in _completeness_errors(application, secondary_may_miss=True) if e not in errors
+        e for e in completeness_errors(application, secondary_may_miss=True) if e not in errors
     ]
     if errors:
         raise DomainError("补正尚未完成。", errors=errors)
@@ -648,7 +719,7 @@ def application_receive(
     deferred = _check_commitments(application, plan, commitments or [])
     errors = [
         e
-        for e in _completeness_errors(application, secondary_may_miss=True)
+        for e in completeness_errors(application, secondary_may_miss=True)
         if e["path"].startswith("form.")
     ]
     for code, m in materials.items():

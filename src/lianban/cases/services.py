@@ -620,13 +620,7 @@ def application_choose_delivery(
         and getattr(actor, "role", None) != User.Role.CLERK
     ):
         raise NotAllowed("无权更改送达方式。")
-    if method not in Delivery.Method.values:
-        raise DomainError("请选择送达方式。", path="delivery_method")
-    address = clean_text(
-        address, max_length=200, path="delivery_address", label="邮寄地址", required=False
-    )
-    if method == Delivery.Method.POST and len(address.strip()) < 6:
-        raise DomainError("邮寄送达请填写完整的收件地址。", path="delivery_address")
+    address = check_delivery(method, address)
     if application.status not in {
         Application.Status.SUBMITTED,
         Application.Status.DRAFT,
@@ -641,17 +635,35 @@ def application_choose_delivery(
         and method != application.delivery_method
     ):
         raise TransitionError("已有结果送达，不能再更改送达方式。")
+    set_delivery(application, method, address, actor=actor)
+    application.save(update_fields=["delivery_method", "delivery_address", "updated_at"])
+    return application
+
+
+def check_delivery(method: str, address: str) -> str:
+    """The postal address as kept, if the method and the address will do."""
+    if method not in Delivery.Method.values:
+        raise DomainError("请选择送达方式。", path="delivery_method")
+    address = clean_text(
+        address, max_length=200, path="delivery_address", label="邮寄地址", required=False
+    )
+    if method == Delivery.Method.POST and len(address.strip()) < 6:
+        raise DomainError("邮寄送达请填写完整的收件地址。", path="delivery_address")
+    return address.strip() if method == Delivery.Method.POST else ""
+
+
+def set_delivery(application: Application, method: str, address: str, *, actor: Any) -> None:
+    """Put a checked choice (:func:`check_delivery`) on the application and record it; the
+    caller saves."""
     old = {"method": application.delivery_method, "address": application.delivery_address}
     application.delivery_method = method
-    application.delivery_address = address.strip() if method == Delivery.Method.POST else ""
-    application.save(update_fields=["delivery_method", "delivery_address", "updated_at"])
+    application.delivery_address = address
     record_event(
         actor=actor,
         verb="application.delivery_chosen",
         target=application,
-        data={"old": old, "new": {"method": method, "address": application.delivery_address}},
+        data={"old": old, "new": {"method": method, "address": address}},
     )
-    return application
 
 
 def deliverable(application: Application) -> list[ItemCase]:

@@ -104,17 +104,22 @@ def run(
     since = timezone.now() - KEEP
     try:
         with transaction.atomic():
-            record = records.filter(**owner, key=key, created_at__gte=since).first()
-            if record is not None:
+            record = records.filter(**owner, key=key).first()
+            if record is not None and record.created_at >= since:
                 return _replay(record, print_)
-            # An expired record of the same key gives way to the new request.
-            records.filter(**owner, key=key).delete()
+            if record is not None:
+                # An expired record of the same key gives way to the new request.
+                record.delete()
             try:
                 result = execute()
             except DomainError as exc:
                 result = Result(exc.status, error_body(exc.code, exc.message, exc.errors))
             body = json.dumps(result.body, ensure_ascii=False, default=str)
             etag = result.headers.get("ETag", "")
+            if result.status >= 500:
+                # A passing fault of the server (a full disk), not an answer of the rules:
+                # the retry the client is told to make acts afresh.
+                return _response(result.status, body, etag, replayed=False)
             records.create(
                 **owner,
                 key=key,

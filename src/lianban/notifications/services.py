@@ -34,8 +34,8 @@ def notify(
 def notify_applicant(applicant: Any, text: str, *, link: str = "") -> list[Notification]:
     """Tell an applicant by SMS and, if they have an account, in the portal."""
     out = [
-        Notification.objects.create(
-            recipient=applicant.user,
+        Notification(
+            recipient_id=applicant.user_id,
             phone=applicant.phone,
             channel=Notification.Channel.SMS,
             subject=text[:200],
@@ -45,11 +45,9 @@ def notify_applicant(applicant: Any, text: str, *, link: str = "") -> list[Notif
     ]
     if applicant.user_id:
         out.append(
-            Notification.objects.create(
-                recipient=applicant.user, subject=text[:200], body=text, link=link
-            )
+            Notification(recipient_id=applicant.user_id, subject=text[:200], body=text, link=link)
         )
-    return out
+    return Notification.objects.bulk_create(out)
 
 
 def deliver_sms(limit: int = 100) -> tuple[int, int]:

@@ -105,3 +105,31 @@ def test_production_settings_pass_the_deploy_checks(tmp_path):
         timeout=120,
     )
     assert "LIANBAN_SIGNING_PASSPHRASE" in warned.stdout + warned.stderr
+
+
+def test_sessions_are_read_from_the_shared_cache_only(tmp_path):
+    """With a shared cache (Redis) sessions are read from it; with each process's own memory
+    they are read from the database, or one process could serve a session another ended."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LIANBAN_", "DJANGO_"))}
+    env["LIANBAN_DATA_DIR"] = str(tmp_path)
+    show = "from django.conf import settings; print(settings.SESSION_ENGINE)"
+
+    def engine(**extra: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "lianban", "shell", "-c", show],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()[-1]
+
+    assert engine(LIANBAN_CACHE_URL="redis://127.0.0.1:6379/14") == (
+        "django.contrib.sessions.backends.cached_db"
+    )
+    assert engine() == "django.contrib.sessions.backends.db"

@@ -5,8 +5,12 @@ every problem listed at once."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from lianban.accounts.models import User
 from lianban.applications.models import Application, MaterialFile
@@ -15,6 +19,7 @@ from lianban.applications.tests.factories import ELF, PDF, clerk
 from lianban.audit.models import Event
 from lianban.audit.services import verify_chain
 from lianban.catalog.tests.factories import UserFactory
+from lianban.common.tests.test_storage import FullDisk
 from lianban.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +100,26 @@ def test_one_request_submits_the_whole_application(restaurant, applicant, me, se
     r = window.post(f"{path}/receive", {"expected_status": "submitted"})
     assert r.status_code == 200, r.content
     assert r.json()["status"] == "received"
+
+
+def test_the_application_is_written_in_a_few_statements(restaurant, me):
+    # The day's first submission opens the day's receipt counter; the second is measured.
+    assert me.submit_at_once(WHOLE, files(), key="first").status_code == 201
+    with CaptureQueriesContext(connection) as queries:
+        r = me.submit_at_once(WHOLE, files(), key="second")
+    assert r.status_code == 201, r.content
+    sql = [q["sql"] for q in queries.captured_queries]
+
+    def count(start: str) -> int:
+        return sum(s.startswith(start) for s in sql)
+
+    # The four files in one INSERT; the form, the delivery and the submission in one UPDATE
+    # of the row its start inserted; every step's event in one INSERT.
+    assert count('INSERT INTO "applications_materialfile"') == 1
+    assert count('INSERT INTO "applications_application"') == 1
+    assert count('UPDATE "applications_application"') == 1
+    assert count('INSERT INTO "audit_event"') == 1
+    assert len(sql) <= 26, sql
 
 
 def test_every_problem_is_listed_at_once_and_nothing_is_kept(restaurant, me):
@@ -184,3 +209,37 @@ def test_only_an_applicant_may_submit_at_once(restaurant):
     for role in (User.Role.CLERK, User.Role.REVIEWER, User.Role.SUPERVISOR):
         assert SessionApi(UserFactory(role=role)).submit_at_once(WHOLE, files()).status_code == 403
     nothing_kept()
+
+
+class FullDiskAfter(FullDisk):
+    """The disk fills up while the third file is written."""
+
+    def __init__(self, root: Path):
+        super().__init__(root)
+        self.opened = 0
+
+    def __call__(self, fd, mode="r", *args, **kwargs):
+        if "w" in mode and os.readlink(f"/proc/self/fd/{fd}").startswith(self.root):
+            self.opened += 1
+            if self.opened < 3:
+                return self.real(fd, mode, *args, **kwargs)
+        return super().__call__(fd, mode, *args, **kwargs)
+
+
+def test_a_full_disk_keeps_nothing_and_the_retry_is_acted_on(restaurant, me, settings, monkeypatch):
+    media = Path(settings.MEDIA_ROOT)
+    media.mkdir(parents=True, exist_ok=True)
+    before = {p for p in media.rglob("*") if p.is_file()}
+    monkeypatch.setattr(os, "fdopen", FullDiskAfter(media))
+    r = me.submit_at_once(WHOLE, files(), key="full")
+    monkeypatch.undo()
+    assert r.status_code == 507, r.content
+    assert r.json()["code"] == "storage_full"
+    assert "未提交也未保存" in r.json()["message"]
+    # The two files written before the disk filled are gone with the partial third.
+    assert {p for p in media.rglob("*") if p.is_file()} == before
+    nothing_kept()
+    # Once there is room, the same request under the same key is submitted, not replayed.
+    again = me.submit_at_once(WHOLE, files(), key="full")
+    assert again.status_code == 201, again.content
+    assert not again.has_header("Idempotent-Replayed")

@@ -2,13 +2,16 @@
 different request; ETags give 304 on an unchanged read and 412 on a stale If-Match; a stale
 expected status gets a clear 409."""
 
+import datetime as dt
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from lianban.audit.models import Event
 from lianban.cases.models import ItemCase
 from lianban.cases.tests.factories import case_of, received_restaurant
+from lianban.integration.idempotency import KEEP
 from lianban.integration.models import IdempotencyRecord
 from lianban.integration.tests.conftest import register, system_for
 
@@ -38,6 +41,22 @@ def test_the_same_key_and_body_replays_the_first_answer_without_acting_twice(mar
     assert again["ETag"] == first["ETag"]
     assert again["Idempotent-Replayed"] == "true"
     assert not first.has_header("Idempotent-Replayed")
+    assert _accepts(case) == 1
+
+
+def test_a_key_kept_longer_than_a_day_is_a_new_request(market):
+    system, case = market
+    key = "order-7"
+    first = system.post(f"/cases/{case.pk}/accept", {"expected_status": "dispatched"}, key)
+    assert first.status_code == 200
+    IdempotencyRecord.objects.filter(key=key).update(
+        created_at=timezone.now() - KEEP - dt.timedelta(minutes=1)
+    )
+    # Acted on afresh (the case is no longer dispatched), not the first answer replayed.
+    again = system.post(f"/cases/{case.pk}/accept", {"expected_status": "dispatched"}, key)
+    assert again.status_code == 409
+    assert not again.has_header("Idempotent-Replayed")
+    assert IdempotencyRecord.objects.get(key=key).status_code == 409
     assert _accepts(case) == 1
 
 
