@@ -26,6 +26,8 @@ import segno
 from django.utils import timezone
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, TableCellFillMode, WrapMode, XPos, YPos
+from fpdf.fonts import TTFFont
+from PIL import Image
 
 from lianban.common.errors import DomainError
 
@@ -139,7 +141,14 @@ def render_pdf(document: Document) -> bytes:
     """The document as a PDF file."""
     pdf = _DocumentPdf(document)
     pdf.compose()
-    return bytes(pdf.output())
+    data = bytes(pdf.output())
+    if pdf.per_face and pdf.lacks_glyphs():
+        # A face set a character beyond what :func:`_face_texts` gave it: set the document
+        # again with every character in every face, as the faces' fonts then all have it.
+        pdf = _DocumentPdf(document, per_face=False)
+        pdf.compose()
+        data = bytes(pdf.output())
+    return data
 
 
 FACES = (("songti", "", SERIF), ("songti", "B", SERIF_BOLD), ("heiti", "B", SANS_BOLD))
@@ -159,11 +168,24 @@ def _fonts(prepared: bool) -> tuple[tuple[str, str, str, int], ...]:
     return tuple(found)
 
 
-# What the page furniture prints besides the document's own text: the ASCII range covers the
-# numbers, the URL and the page count.
-FURNITURE = set(range(0x20, 0x7F)) | {
-    ord(c) for c in "第页共编号：扫码或访问以下网址核验本文书年月日　"
-}
+# What the page furniture prints besides the document's own text: the page numbers and count,
+# the date, the captions. Only 宋体 sets furniture.
+FURNITURE = {ord(c) for c in "0123456789 第页共编号：扫码或访问以下网址核验本文书年月日　"}
+
+
+def _face_texts(document: Document) -> dict[str, list[str]]:
+    """The texts each face sets, by font key: the title is in 宋体 bold, the headings and the
+    tables' header rows in 黑体 bold, everything else (the running header's title too) in 宋体.
+    Each face's font gets only its own characters, which keeps the two bold ones to a few
+    dozen glyphs; :func:`render_pdf` checks that nothing was left out."""
+    headings = [section.heading for section in document.sections]
+    headings += [
+        cell
+        for section in document.sections
+        if section.table is not None
+        for cell in section.table.header
+    ]
+    return {"songti": _texts(document), "songtiB": [document.title], "heitiB": headings}
 
 
 def _texts(document: Document) -> list[str]:
@@ -183,14 +205,24 @@ def _line_height(size_pt: float, spacing: float = LINE_SPACING) -> float:
 
 
 class _DocumentPdf(FPDF):
-    def __init__(self, document: Document) -> None:
+    def __init__(self, document: Document, *, per_face: bool = True) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.document = document
         texts = _texts(document)
         prepared = _fonts(True)
+        self.per_face = False
         if all(fontcache.face_covers(path, texts) for _, _, path, _ in prepared):
-            characters = {ord(c) for text in texts for c in text} | FURNITURE
+            self.per_face = per_face
+            everything = {ord(c) for text in texts for c in text} | FURNITURE
+            by_face = _face_texts(document)
             for family, style, path, _ in prepared:
+                characters = everything
+                if per_face:
+                    # (A space too, so that no face's font is left without a character.)
+                    face = by_face[family + style]
+                    characters = {ord(c) for text in face for c in text} | {0x20}
+                    if family + style == "songti":
+                        characters |= FURNITURE
                 fontcache.install(self, family, style, fontcache.document_font(path, characters))
         else:
             # A character beyond the prepared faces: the full faces have it.
@@ -211,6 +243,29 @@ class _DocumentPdf(FPDF):
         # The date the document was issued, not the time it was rendered: rendering the same
         # document twice gives the same bytes.
         self.set_creation_date(issued if timezone.is_aware(issued) else timezone.make_aware(issued))
+
+    def _width(self, text: str) -> float:
+        """``get_string_width(text)``, by fpdf2's own arithmetic for what this class sets — a
+        TrueType font, no text shaping, markdown, fallback fonts or character spacing —
+        without the text fragments it builds per call: line breaking measures every line it
+        tries."""
+        font = self.current_font
+        if (
+            not isinstance(font, TTFFont)
+            or font.is_symbol
+            or self.text_shaping
+            or getattr(self, "_fallback_font_ids", None)
+            or self.font_stretching != 100
+            or self.char_spacing
+            or (self.str_alias_nb_pages and self.str_alias_nb_pages in text)
+        ):
+            return self.get_string_width(text)
+        widths = font.cw
+        return sum(widths[ord(c)] for c in text) * self.font_size_pt * 0.001 / self.k
+
+    def lacks_glyphs(self) -> bool:
+        """Whether some text was set in a font without its character."""
+        return any(getattr(font, "missing_glyphs", None) for font in self.fonts.values())
 
     # --- page furniture -------------------------------------------------------------------
 
@@ -257,7 +312,7 @@ class _DocumentPdf(FPDF):
         document = self.document
         self.set_text_color(*RED)
         self.set_font("songti", "B", TITLE_PT)
-        for line in break_lines(document.title, TEXT_WIDTH, self.get_string_width):
+        for line in break_lines(document.title, TEXT_WIDTH, self._width):
             self._centred(line, _line_height(TITLE_PT, 1.45))
         self.set_text_color(0)
         self.ln(1.5)
@@ -296,12 +351,9 @@ class _DocumentPdf(FPDF):
         document = self.document
 
         qr = segno.make(document.verify_url, error="m", micro=False)
-        png = io.BytesIO()
-        # Two modules of white around the code: with the band's clear space that is more than
-        # the quiet zone scanners need.
-        qr.save(png, kind="png", scale=10, border=2)
-        png.seek(0)
-        self.image(png, x=MARGIN_LEFT, y=SEAL_BOX.y, w=QR_SIZE, h=QR_SIZE, alt_text="核验二维码")
+        self.image(
+            _qr_image(qr), x=MARGIN_LEFT, y=SEAL_BOX.y, w=QR_SIZE, h=QR_SIZE, alt_text="核验二维码"
+        )
         caption_width = SEAL_BOX.x - MARGIN_LEFT - 8
         self.set_text_color(*GREY)
         self.set_font("songti", "", SMALL_PT)
@@ -309,7 +361,7 @@ class _DocumentPdf(FPDF):
         self.cell(caption_width, 4, "扫码或访问以下网址核验本文书：")
         self.set_xy(MARGIN_LEFT + 1.2, SEAL_BOX.y + QR_SIZE + 4.3)
         self.set_font("songti", "", SMALL_PT - 0.5)
-        for line in break_lines(document.verify_url, caption_width, self.get_string_width):
+        for line in break_lines(document.verify_url, caption_width, self._width):
             self.cell(caption_width, 3.4, line, new_x=XPos.LEFT, new_y=YPos.NEXT)
         self.set_text_color(0)
 
@@ -319,7 +371,7 @@ class _DocumentPdf(FPDF):
         height = _line_height(BODY_PT, 1.55)
         y = SEAL_BOX.y + SEAL_BOX.height / 2 + 0.5
         for text in (document.issuer, chinese_date(self.issued)):
-            width = self.get_string_width(text)
+            width = self._width(text)
             x = min(SEAL_BOX.x + (SEAL_BOX.width - width) / 2, PAGE_WIDTH - MARGIN_RIGHT - width)
             self.set_xy(x, y)
             self.cell(width, height, text)
@@ -338,7 +390,7 @@ class _DocumentPdf(FPDF):
     def _paragraph(self, text: str) -> None:
         """A paragraph in the current font: a first-line indent of two characters, justified."""
         indent = 2 * self.font_size
-        lines = break_lines(text, TEXT_WIDTH, self.get_string_width, first_indent=indent)
+        lines = break_lines(text, TEXT_WIDTH, self._width, first_indent=indent)
         for number, line in enumerate(lines):
             left = indent if number == 0 else 0
             last = number == len(lines) - 1
@@ -350,7 +402,7 @@ class _DocumentPdf(FPDF):
         self.set_x(x)
         spacing = 0.0
         if justify and len(text) > 1:
-            slack = width - self.get_string_width(text)
+            slack = width - self._width(text)
             # fpdf2 takes character spacing in points. A line that would spread by more than
             # half a character is left ragged (a long word was pushed to the next line).
             spacing = max(0.0, slack / MM_PER_PT / (len(text) - 1))
@@ -395,11 +447,11 @@ class _DocumentPdf(FPDF):
         """Each column as wide as its widest cell when they fit; otherwise narrow columns
         keep their width and the wide ones share what is left (water-filling)."""
         self.set_font("heiti", "B", TABLE_PT)
-        natural = [self.get_string_width(cell) + padding + 1 for cell in table.header]
+        natural = [self._width(cell) + padding + 1 for cell in table.header]
         self.set_font("songti", "", TABLE_PT)
         for row in table.rows:
             for column, cell in enumerate(row):
-                natural[column] = max(natural[column], self.get_string_width(cell) + padding + 1)
+                natural[column] = max(natural[column], self._width(cell) + padding + 1)
         if sum(natural) <= TEXT_WIDTH:
             # Spare room goes to the columns with the most text.
             spare = TEXT_WIDTH - sum(natural)
@@ -424,7 +476,7 @@ class _DocumentPdf(FPDF):
 def image_pdf(image: bytes, title: str) -> bytes:
     """A scanned result (JPEG or PNG) as a one-page A4 PDF, the image fitted inside the
     margins, so that it can be sealed like any other document."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(image)) as probe:
@@ -448,6 +500,18 @@ def image_pdf(image: bytes, title: str) -> bytes:
         alt_text=title,
     )
     return bytes(pdf.output())
+
+
+def _qr_image(qr: segno.QRCode) -> Image.Image:
+    """The code as a black and white image, ten pixels a module: the pixels of segno's PNG,
+    without writing a PNG for fpdf2 to read back."""
+    # Two modules of white around the code: with the band's clear space that is more than
+    # the quiet zone scanners need.
+    rows = [bytes(0 if dark else 255 for dark in row) for row in qr.matrix_iter(border=2)]
+    size = len(rows)
+    modules = Image.frombytes("L", (size, size), b"".join(rows))
+    scaled = modules.resize((size * 10, size * 10), Image.Resampling.NEAREST)
+    return scaled.convert("1", dither=Image.Dither.NONE)
 
 
 def _is_short(table: Table, column: int) -> bool:

@@ -14,20 +14,22 @@ import datetime
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypeVar
 
-from asn1crypto import cms, core
+from asn1crypto import cms, core, tsp, x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from PIL import Image
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.images import PdfImage
+from pyhanko.pdf_utils.images import PdfImage, pil_image
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import BoxConstraints
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import PdfFileWriter
 from pyhanko.sign import fields, general, signers
+from pyhanko.sign.attributes import CMSAttributeProvider, SignedAttributeProviderSpec
 from pyhanko.sign.general import get_pyca_cryptography_hash, simple_cms_attribute
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.stamp import QRStamp, QRStampStyle, StaticStampStyle
@@ -62,20 +64,59 @@ class PlatformTimeStamper(DummyTimeStamper):
         # RSA key each time took a third of the time of sealing a document.
         md = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
         md.update(tst_info_data)
+        signing_certificate = tsp.SigningCertificate.load(
+            _signing_certificate(self.tsa_cert.dump(), v2=False)
+        )
         signed_attrs = cms.CMSAttributes(
             [
                 simple_cms_attribute("content_type", "tst_info"),
                 simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
-                simple_cms_attribute(
-                    "signing_certificate", general.as_signing_certificate(self.tsa_cert)
-                ),
+                simple_cms_attribute("signing_certificate", signing_certificate),
                 simple_cms_attribute("message_digest", md.finalize()),
             ]
         )
+        der = signed_attrs.dump()
         signature = _rsa_key(self.tsa_key.dump()).sign(
-            signed_attrs.dump(), PKCS1v15(), get_pyca_cryptography_hash(md_algorithm.upper())
+            der, PKCS1v15(), get_pyca_cryptography_hash(md_algorithm.upper())
         )
-        return signature, signed_attrs
+        # The token carries exactly the bytes signed, read back rather than serialised again.
+        return signature, cms.CMSAttributes.load(der)
+
+
+@lru_cache(maxsize=64)
+def _signing_certificate(certificate: bytes, *, v2: bool) -> bytes:
+    """The DER of the ESS signing-certificate(-v2) value naming ``certificate`` (DER).
+
+    asn1crypto re-serialises a value built in memory at each level of every dump, a cost
+    that doubles with each level of nesting, and this value nests deep (certificate hash,
+    issuer name); built per signature, it was a large part of sealing. A value loaded from
+    DER is written out as read. The value depends on the certificate alone."""
+    cert = x509.Certificate.load(certificate)
+    if v2:
+        return general.as_signing_certificate_v2(cert).dump()
+    return general.as_signing_certificate(cert).dump()
+
+
+class _SigningCertificateV2(CMSAttributeProvider):
+    attribute_type = "signing_certificate_v2"
+
+    def __init__(self, certificate: x509.Certificate) -> None:
+        self.certificate = certificate
+
+    async def build_attr_value(self, dry_run: bool = False) -> tsp.SigningCertificateV2:
+        return tsp.SigningCertificateV2.load(_signing_certificate(self.certificate.dump(), v2=True))
+
+
+class _PadesSignedAttributes(SignedAttributeProviderSpec):
+    """The signed attributes pyHanko gives a PAdES signature without CAdES extras — the
+    signing-certificate-v2 alone (PAdES forbids signing-time) — with that value made once per
+    certificate (see :func:`_signing_certificate`)."""
+
+    def __init__(self, certificate: x509.Certificate) -> None:
+        self.certificate = certificate
+
+    def signed_attr_providers(self, data_digest: bytes, digest_algorithm: str) -> Any:
+        yield _SigningCertificateV2(self.certificate)
 
 
 @cache
@@ -85,13 +126,24 @@ def _rsa_key(der: bytes) -> RSAPrivateKey:
     return key
 
 
-def _timestamper() -> PlatformTimeStamper:
-    tsa = keys.load(keys.timestamp_authority())
-    ca = keys.load(keys.platform_ca())
+@dataclass(frozen=True)
+class Authority:
+    """The platform CA and timestamp authority in use, which every signature embeds and
+    relies on: looked up once for all the signatures of a document."""
+
+    ca: keys.Loaded
+    tsa: keys.Loaded
+
+
+def current_authority() -> Authority:
+    return Authority(ca=keys.load(keys.platform_ca()), tsa=keys.load(keys.timestamp_authority()))
+
+
+def _timestamper(authority: Authority) -> PlatformTimeStamper:
     return PlatformTimeStamper(
-        tsa_cert=tsa.certificate,
-        tsa_key=tsa.key,
-        certs_to_embed=SimpleCertificateStore.from_certs([ca.certificate]),
+        tsa_cert=authority.tsa.certificate,
+        tsa_key=authority.tsa.key,
+        certs_to_embed=SimpleCertificateStore.from_certs([authority.ca.certificate]),
     )
 
 
@@ -102,13 +154,77 @@ def _seal_image(png: bytes) -> Image.Image:
     return image
 
 
-def _signer(credential_loaded: keys.Loaded) -> signers.SimpleSigner:
-    ca = keys.load(keys.platform_ca())
-    return signers.SimpleSigner(
+@dataclass(frozen=True)
+class _ImageStream:
+    """An image XObject as pyHanko writes it: its dictionary (the soft mask's place in it
+    marked) and its compressed pixels."""
+
+    entries: tuple[tuple[generic.NameObject, Any], ...]
+    encoded: bytes
+    smask: _ImageStream | None
+
+
+def _captured(stream: generic.StreamObject) -> _ImageStream:
+    smask = None
+    entries = []
+    for key, value in stream.items():
+        if key == "/SMask":
+            smask = _captured(value.get_object())
+            value = None
+        if key != "/Length":
+            entries.append((key, value))
+    return _ImageStream(tuple(entries), stream.encoded_data, smask)
+
+
+@lru_cache(maxsize=64)
+def _seal_xobject(png: bytes) -> _ImageStream:
+    """The seal image as pyHanko makes it, made once per image: compressing its pixels for
+    every document was a large part of sealing one."""
+    writer = PdfFileWriter()
+    return _captured(pil_image(_seal_image(png), writer).get_object())
+
+
+def _write_image(writer: Any, image: _ImageStream) -> generic.IndirectObject:
+    entries = {}
+    for key, value in image.entries:
+        if key == "/SMask":
+            assert image.smask is not None
+            value = _write_image(writer, image.smask)
+        elif isinstance(value, list):
+            # (an indexed colour space) each document gets its own array
+            value = generic.ArrayObject(value)
+        entries[key] = value
+    return writer.add_object(generic.StreamObject(entries, encoded_data=image.encoded))
+
+
+class _SealImage(PdfImage):
+    """pyHanko's image, with the XObject of :func:`_seal_xobject`."""
+
+    def __init__(self, png: bytes) -> None:
+        super().__init__(_seal_image(png))
+        self._xobject = _seal_xobject(png)
+
+    @property
+    def image_ref(self) -> generic.IndirectObject:
+        assert self.writer is not None
+        # As pyHanko's: made once per writer.
+        image_ref = self._image_ref
+        if image_ref is None or image_ref.get_pdf_handler() is not self.writer:
+            self._image_ref = image_ref = _write_image(self.writer, self._xobject)
+        return image_ref
+
+
+def _signer(credential_loaded: keys.Loaded, authority: Authority) -> signers.SimpleSigner:
+    signer = signers.SimpleSigner(
         signing_cert=credential_loaded.certificate,
         signing_key=credential_loaded.key,
-        cert_registry=SimpleCertificateStore.from_certs([*credential_loaded.chain, ca.certificate]),
+        cert_registry=SimpleCertificateStore.from_certs(
+            [*credential_loaded.chain, authority.ca.certificate]
+        ),
     )
+    # Every signature here is PAdES (see _sign), whose signed attributes these are.
+    signer.signed_attr_prov_spec = _PadesSignedAttributes(credential_loaded.certificate)
+    return signer
 
 
 def _sign(
@@ -120,11 +236,14 @@ def _sign(
     name: str,
     stamp: Stamp | None,
     seal_png: bytes | None,
+    authority: Authority | None,
 ) -> bytes:
+    authority = authority or current_authority()
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         md_algorithm="sha256",
+        # (PAdES without CAdES extras is what _PadesSignedAttributes provides for.)
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason,
         name=name,
@@ -137,7 +256,7 @@ def _sign(
         field_spec = fields.SigFieldSpec(field_name, on_page=stamp.page, box=(x1, y1, x2, y2))
         if seal_png is not None:
             style = StaticStampStyle(
-                background=PdfImage(_seal_image(seal_png)),
+                background=_SealImage(seal_png),
                 background_opacity=0.92,
                 border_width=0,
             )
@@ -145,8 +264,8 @@ def _sign(
         field_spec = fields.SigFieldSpec(field_name)
     signer = signers.PdfSigner(
         meta,
-        signer=_signer(loaded),
-        timestamper=_timestamper(),
+        signer=_signer(loaded, authority),
+        timestamper=_timestamper(authority),
         stamp_style=style,
         new_field_spec=field_spec,
     )
@@ -186,7 +305,14 @@ def add_qr(pdf: bytes, *, url: str, beside: Stamp) -> bytes:
     return out.getvalue()
 
 
-def sign_personal(pdf: bytes, *, loaded: keys.Loaded, name: str, reason: str) -> bytes:
+def sign_personal(
+    pdf: bytes,
+    *,
+    loaded: keys.Loaded,
+    name: str,
+    reason: str,
+    authority: Authority | None = None,
+) -> bytes:
     """An invisible signature of the person who decided."""
     return _sign(
         pdf,
@@ -196,6 +322,7 @@ def sign_personal(pdf: bytes, *, loaded: keys.Loaded, name: str, reason: str) ->
         name=name,
         stamp=None,
         seal_png=None,
+        authority=authority,
     )
 
 
@@ -207,6 +334,7 @@ def seal(
     reason: str,
     stamp: Stamp,
     seal_png: bytes,
+    authority: Authority | None = None,
 ) -> bytes:
     """The visible seal, signed over the whole file."""
     return _sign(
@@ -217,6 +345,7 @@ def seal(
         name=name,
         stamp=stamp,
         seal_png=seal_png,
+        authority=authority,
     )
 
 

@@ -112,6 +112,7 @@ def issue_document(
     # A department system acting through its service account is the department itself: its
     # acts carry the seal alone, since no person signed them.
     personal = personal and getattr(actor, "is_person", False)
+    authority = pdfsign.current_authority()
     try:
         stamp = stamp or pdfsign.default_stamp(pdf)
         if qr:
@@ -123,6 +124,7 @@ def issue_document(
                 loaded=keys.load(signer),
                 name=signer.subject,
                 reason=f"{title}（{number}）审批人签名",
+                authority=authority,
             )
         signed = pdfsign.seal(
             pdf,
@@ -131,6 +133,7 @@ def issue_document(
             reason=f"{title}（{number}）",
             stamp=stamp,
             seal_png=bytes(seal.image),
+            authority=authority,
         )
     except (PdfError, ValueError, KeyError, TypeError) as exc:
         raise DomainError(

@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from lianban.documents import render
 from lianban.documents.render import (
     SEAL_BOX,
     Document,
     Section,
     Table,
+    _DocumentPdf,
     chinese_date,
     render_pdf,
 )
@@ -261,3 +263,35 @@ def test_short_document_is_one_page(tmp_path: Path):
 def test_table_rows_must_match_the_header():
     with pytest.raises(ValueError, match="row 2 has 1 cells"):
         Table(header=["序号", "材料名称"], rows=[["1", "申请表"], ["2"]])
+
+
+def test_each_face_is_given_every_character_it_sets():
+    pdf = _DocumentPdf(sample_receipt())
+    pdf.compose()
+    pdf.output()
+    assert pdf.per_face
+    assert not pdf.lacks_glyphs()
+    # The bold faces carry the title, the headings and the tables' header rows alone.
+    assert len(pdf.fonts["songtiB"].subset.get_all_glyph_names()) < 10
+    assert len(pdf.fonts["heitiB"].subset.get_all_glyph_names()) < 40
+
+
+def test_a_character_left_out_of_a_face_sets_the_document_with_every_character(monkeypatch):
+    document = sample_correction_notice()
+    every = _DocumentPdf(document, per_face=False)
+    every.compose()
+    expected = bytes(every.output())
+    monkeypatch.setattr(
+        render, "_face_texts", lambda d: {"songti": [], "songtiB": [], "heitiB": []}
+    )
+    assert render_pdf(document) == expected
+
+
+def test_text_is_measured_as_fpdf2_measures_it():
+    pdf = _DocumentPdf(sample_receipt())
+    pdf.add_page()
+    texts = ["", "收件回执", "第 12 页 共 13 页", MATERIALS[-4], sample_receipt().verify_url]
+    for family, style, size in (("songti", "", 12), ("songti", "B", 22), ("heiti", "B", 10.5)):
+        pdf.set_font(family, style, size)
+        for text in texts:
+            assert pdf._width(text) == pdf.get_string_width(text), (family, style, text)
