@@ -18,7 +18,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from lianban.common.errors import DomainError
@@ -101,6 +102,8 @@ def dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
     rows, total, trend = figures.rows, figures.total, figures.trend
     for r in rows:
         r.query = urlencode({"month": f"{month:%Y-%m}", "by": by, "key": r.key})
+    # Formatted once here rather than in each of the rows that print them.
+    trend_rows = [(dateformat.format(m, "Y-m"), f) for m, f in trend]
     return render(
         request,
         "supervision/dashboard.html",
@@ -113,10 +116,12 @@ def dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
             "by": by,
             "by_label": selectors.DIMENSIONS[by],
             "total_query": urlencode({"month": f"{month:%Y-%m}", "by": by}),
+            "month_key": dateformat.format(month, "Y-m"),
+            "drill": reverse("supervision:drill"),
             "dimensions": selectors.DIMENSIONS,
             "rows": rows,
             "total": total,
-            "trend": trend,
+            "trend": trend_rows,
             "ranking": figures.ranking,
             "warnings": selectors.warning_counts(scope, today),
             "as_of": _as_of(state),
@@ -177,7 +182,16 @@ def warnings(request: HttpRequest, scope: Scope, light: str) -> HttpResponse:
     today = timezone.localdate()
     number = _page_number(request)
     found, more = selectors.page(
-        selectors.warning_cases(scope, light, today).select_related("application", "department"),
+        selectors.warning_cases(scope, light, today)
+        .select_related("application", "department")
+        # What the list prints: an application's answers and form data are wide.
+        .only(
+            "status",
+            "item_name",
+            "running_due",
+            "application__receipt_number",
+            "department__name",
+        ),
         number,
     )
     return render(

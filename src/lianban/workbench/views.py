@@ -121,6 +121,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     if counts.get(group.key) is not None:
         ids = selectors.Counted(ids, counts[group.key])
     paginator: Paginator[int] = Paginator(ids, selectors.PAGE_SIZE)
+    finished = group.key == "finished"
     page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
@@ -134,8 +135,10 @@ def queue(request: HttpRequest) -> HttpResponse:
             "item_code": item_code,
             "receipt": receipt,
             "page": page,
-            "rows": selectors.queue_rows(selectors.page_of(page.object_list), today),
-            "finished": group.key == "finished",
+            "rows": selectors.queue_rows(
+                selectors.page_of(page.object_list, finished=finished), today
+            ),
+            "finished": finished,
             "today": today,
         },
     )

@@ -1,6 +1,7 @@
 """The pages: who may see what, the dashboard's numbers, drill-down, lists, Excel, bulletin."""
 
 import datetime as dt
+import html
 import io
 import re
 import subprocess
@@ -125,6 +126,25 @@ def test_drill_down_by_window_lists_that_window_s_cases(client, supervisor, octo
     listed = response.content.decode()
     c = october["cases"]
     assert {n for n in c if f'id="case-{c[n].pk}"' in listed} == {3, 4, 7, 9}
+
+
+def test_each_count_in_a_row_links_to_as_many_rows_behind_it(client, supervisor, october):
+    services.refresh_figures()
+    page = client.get(DASHBOARD, {"month": "2026-10", "by": "window"}).content.decode()
+    rows = re.findall(r'<tr id="row-(window-[^"]+|total)">(.*?)</tr>', page, re.S)
+    assert len(rows) == 3  # the two windows and the total
+    followed = set()
+    for _, cells in rows:
+        assert cells.count("<td>") == 10
+        for href, n in re.findall(
+            r'<a (?:class="small" )?href="([^"]+)">(?:超期)?(\d+)</a>', cells
+        ):
+            url = html.unescape(href)
+            assert url.startswith(reverse("supervision:drill") + "?month=2026-10&by=window")
+            listed = client.get(url).content.decode()
+            assert len(re.findall(r'<tr id="(?:case|application)-', listed)) == int(n), url
+            followed.add(url.rsplit("figure=", 1)[1])
+    assert {"received", "dispatched", "refused", "decided", "concluded"} <= followed
 
 
 def test_warning_lists_render(client, supervisor, october):
