@@ -26,8 +26,8 @@ Three parts, each printed as it ends:
    database is the price of everything that is not writing the rows: reading, checking, rendering,
    sealing, templates.
 3. **Load on loopback.** gunicorn (``BENCH_WORKERS`` processes, default 4) with production
-   settings and, as the README deploys it, the shared cache (Redis database 15,
-   ``BENCH_CACHE_URL``; empty for a cache per process) and one sealing worker (``lianban seal_notices --loop``;
+   settings (a cache per process, or the shared cache named by ``BENCH_CACHE_URL``, e.g.
+   ``redis://127.0.0.1:6379/15``, which it empties first) and one sealing worker (``lianban seal_notices --loop``;
    ``BENCH_SEAL_IN_WORKER=0`` seals within the request instead), whose lag from a notice's issue
    to its seal is printed after each pass; ``BENCH_USERS`` (default 50) people at once, each a thread with its own session:
    applicants submitting 我要开饭店 online (start, form, seven 40 kB materials, submit), window
@@ -96,7 +96,8 @@ PASSES = os.environ.get("BENCH_PASSES", "mixed,mixed-nothink,pages,at-once").spl
 # As the README deploys it: notices sealed by a sealing worker after the change commits
 # (BENCH_SEAL_IN_WORKER=0: sealed within the request, the embedded default's way).
 SEAL_IN_WORKER = os.environ.get("BENCH_SEAL_IN_WORKER", "1") == "1"
-CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/15")
+# e.g. redis://127.0.0.1:6379/15: the shared cache the README deploys with.
+CACHE_URL = os.environ.get("BENCH_CACHE_URL", "")
 SEALED = " (notice to the sealing worker)" if SEAL_IN_WORKER else " (sealed)"
 
 
@@ -550,12 +551,17 @@ def make_world(applicants: int) -> World:
     from lianban.cases.models import ItemCase
     from lianban.common.identity import credit_code_check_char
 
-    tag = secrets.token_hex(3)
+    # Each run's applicants under a number of their own (an earlier run's may still be there).
+    while True:
+        tag = secrets.token_hex(3)
+        prefix = f"92410702MB{int(tag, 16) % 1000:03d}"
+        if not User.objects.filter(username__startswith=prefix).exists():
+            break
     world = World()
     unusable = make_password(None)
     users = []
     for i in range(applicants):
-        first17 = f"92410702MB{int(tag, 16) % 1000:03d}{i:04d}"
+        first17 = f"{prefix}{i:04d}"
         users.append(
             User(
                 username=first17 + credit_code_check_char(first17),
@@ -887,8 +893,8 @@ def gunicorn() -> Iterator[str]:
         "LIANBAN_LOG_LEVEL": "WARNING",
         "LIANBAN_DEBUG": "false",
         "LIANBAN_SEAL_IN_WORKER": "true" if SEAL_IN_WORKER else "false",
-        # The shared cache the README deploys with (rate limits, sessions, dashboard figures);
-        # BENCH_CACHE_URL= (empty) runs with a cache per process.
+        # With BENCH_CACHE_URL, the shared cache (rate limits, sessions, dashboard figures);
+        # without, a cache per process as in the earlier runs.
         "LIANBAN_CACHE_URL": CACHE_URL,
     }
     if CACHE_URL:
