@@ -72,13 +72,8 @@ def application_submit_at_once(
             "申请有误，本次未提交也未保存任何内容，请按提示修改后重新提交。", errors=errors
         )
     services.apply_form(application, cleaned, actor=actor)
-    codes = [code for code, *_ in files]
-    # What submitting would refuse is refused before a file is written.
-    missing = services.completeness_errors(application, secondary_may_miss=True, files=codes)
-    if missing:
-        raise DomainError("申请还不完整，请按提示补充后再提交。", errors=missing)
     try:
-        services.store_first_versions(
+        stored = services.store_first_versions(
             application=application,
             files=files,
             actor=actor,
@@ -90,4 +85,12 @@ def application_submit_at_once(
             path="materials",
         ) from exc
     set_delivery(application, delivery_method, address, actor=actor)
-    return services.submit_checked(application=application, actor=actor, files=codes), warnings
+    try:
+        submitted = services.submit_checked(
+            application=application, actor=actor, files=[f.material_code for f in stored]
+        )
+    except BaseException:
+        # Refused (incomplete) or failed: the transaction keeps no row, nor the disk a file.
+        services.discard_files(stored)
+        raise
+    return submitted, warnings

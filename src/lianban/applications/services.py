@@ -337,9 +337,14 @@ def store_first_versions(
             kept.append(_kept(application, code, 1, stream, name, checked, actor, evidence))
         return MaterialFile.objects.bulk_create(kept)
     except BaseException:
-        for stored in kept:
-            stored.file.delete(save=False)
+        discard_files(kept)
         raise
+
+
+def discard_files(stored: Iterable[MaterialFile]) -> None:
+    """Remove from storage the files of rows that the failing transaction will not keep."""
+    for material in stored:
+        material.file.delete(save=False)
 
 
 def _kept(
@@ -383,7 +388,7 @@ def _kept(
     return stored
 
 
-def completeness_errors(
+def _completeness_errors(
     application: Application, *, secondary_may_miss: bool, files: Iterable[str] | None = None
 ) -> list[dict]:
     """What is still missing; ``files``, the codes of the materials handed in, when the caller
@@ -426,9 +431,9 @@ def submit_checked(
 ) -> Application:
     """:func:`application_submit` once the caller has locked the online application (or
     opened it in this transaction) and checked who submits it; ``files`` as for
-    :func:`completeness_errors`."""
+    :func:`_completeness_errors`."""
     new_status = target_status(application, "submit")
-    errors = completeness_errors(application, secondary_may_miss=True, files=files)
+    errors = _completeness_errors(application, secondary_may_miss=True, files=files)
     if errors:
         raise DomainError("申请还不完整，请按提示补充后再提交。", errors=errors)
     now = timezone.now()
@@ -678,7 +683,7 @@ def application_resubmit(*, application: Application, actor: Any) -> Application
                 }
             )
     errors += [
-        e for e in completeness_errors(application, secondary_may_miss=True) if e not in errors
+        e for e in _completeness_errors(application, secondary_may_miss=True) if e not in errors
     ]
     if errors:
         raise DomainError("补正尚未完成。", errors=errors)
@@ -719,7 +724,7 @@ def application_receive(
     deferred = _check_commitments(application, plan, commitments or [])
     errors = [
         e
-        for e in completeness_errors(application, secondary_may_miss=True)
+        for e in _completeness_errors(application, secondary_may_miss=True)
         if e["path"].startswith("form.")
     ]
     for code, m in materials.items():

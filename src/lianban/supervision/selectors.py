@@ -45,9 +45,6 @@ COLUMN = {
 # suspension (第四十五条) pause it, and the workbench shows such a case as paused.
 LIGHTED = (S.DISPATCHED, S.ACCEPTED, S.DECIDED)
 LIGHTS = {"yellow": "即将到期（预警）", "red": "已超期"}
-# The choices' labels, looked up once per row rather than through get_FOO_display().
-STATUS_LABELS = dict(S.choices)
-CLOCK_KIND_LABELS = dict(Clock.Kind.choices)
 
 
 # Who may see what.
@@ -332,7 +329,6 @@ def warning_rows(cases: list[ItemCase], today: dt.date) -> list[dict[str, Any]]:
         # Formatted here once, not per row in the template (a page has fifty).
         rows.append(
             {
-                "case": case,
                 "clock": shown,
                 "light": clocks.light(shown, today),
                 "pk": case.pk,
@@ -340,10 +336,10 @@ def warning_rows(cases: list[ItemCase], today: dt.date) -> list[dict[str, Any]]:
                 "receipt_number": case.application.receipt_number,
                 "item_name": case.item_name,
                 "department": case.department.name,
-                "status_label": STATUS_LABELS.get(case.status, case.status),
+                "status_label": S(case.status).label,
                 # What the "Y-m-d" date filter prints, for a date.
                 "due": case.running_due.isoformat() if case.running_due else "",
-                "clock_kind": CLOCK_KIND_LABELS.get(shown.kind, shown.kind) if shown else "",
+                "clock_kind": Clock.Kind(shown.kind).label if shown else "",
             }
         )
     return rows

@@ -36,10 +36,6 @@ PAGE_SIZE = 50
 RECENT_DAYS = 30
 
 LIGHT_LABELS = {"green": "正常", "yellow": "即将到期", "red": "已超期", "paused": "已中止计时"}
-# The choices' labels, looked up once per row rather than through get_FOO_display().
-STATUS_LABELS = dict(S.choices)
-OUTCOME_LABELS = dict(ItemCase.Outcome.choices)
-CLOCK_KIND_LABELS = dict(Clock.Kind.choices)
 
 
 @dataclass(frozen=True)
@@ -238,12 +234,12 @@ def queue_rows(cases: Iterable[ItemCase], today: dt.date) -> list[dict[str, Any]
                 "item_name": case.item_name,
                 "extended": case.extended,
                 "status": case.status,
-                "status_label": STATUS_LABELS.get(case.status, case.status),
+                "status_label": S(case.status).label,
                 "outcome": case.outcome,
-                "outcome_label": OUTCOME_LABELS.get(case.outcome, case.outcome),
+                "outcome_label": ItemCase.Outcome(case.outcome).label if case.outcome else "",
                 # What the "Y-m-d" date filter prints, for a date.
                 "due": clock.due.isoformat() if clock else "",
-                "clock_kind": CLOCK_KIND_LABELS.get(clock.kind, clock.kind) if clock else "",
+                "clock_kind": Clock.Kind(clock.kind).label if clock else "",
                 "provisional": clock.provisional if clock else False,
                 "applicant_name": applicant.name,
                 "identifier": applicant.masked_identifier,

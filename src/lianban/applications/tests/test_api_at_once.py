@@ -144,12 +144,14 @@ def test_every_problem_is_listed_at_once_and_nothing_is_kept(restaurant, me):
     nothing_kept()
 
 
-def test_an_incomplete_application_is_refused_as_submit_refuses_it(restaurant, me):
+def test_an_incomplete_application_is_refused_as_submit_refuses_it(restaurant, me, settings):
     r = me.submit_at_once({**WHOLE, "form": {"applicant_name": ""}}, files("id_card"))
     assert r.status_code == 400, r.content
     paths = {e["path"] for e in r.json()["errors"]}
     assert {"form.business_area", "materials.lease"} <= paths
     nothing_kept()
+    # The file handed in was stored before the refusal and is gone with it.
+    assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
 
 
 @pytest.mark.parametrize(
