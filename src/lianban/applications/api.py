@@ -42,7 +42,7 @@ from lianban.applications.api_support import (
 )
 from lianban.applications.applicant_views import check_delivery_text, serve_result
 from lianban.applications.at_once import application_submit_at_once
-from lianban.applications.models import Application
+from lianban.applications.models import Application, MaterialFile
 from lianban.cases import services as case_services
 from lianban.cases.models import ResultDocument
 from lianban.common.errors import DomainError
@@ -70,13 +70,16 @@ COMMAND_DOC = (
 APPLICATION_ID = Path(..., ge=1, le=MAX_ID, description="申请编号")
 
 
-def _present(application: Application) -> dict[str, Any]:
+def _present(
+    application: Application, submitted_with: list[MaterialFile] | None = None
+) -> dict[str, Any]:
     return as_json(
         application_body(
             application,
             window=False,
             editable=selectors.correctable(application),
             downloadable=selectors.applicant_may_download,
+            submitted_with=submitted_with,
         )
     )
 
@@ -142,7 +145,7 @@ def submit_at_once(
         raise DomainError("请求中的文件有误，请按提示修改。", errors=errors)
 
     def execute() -> idempotency.Result:
-        submitted, warnings = application_submit_at_once(
+        submitted = application_submit_at_once(
             bundle_code=payload.bundle,
             answers=payload.answers,
             form=payload.form,
@@ -152,7 +155,9 @@ def submit_at_once(
             applicant=request.user.applicant,  # type: ignore[union-attr]
             actor=request.user,
         )
-        return idempotency.Result(201, {**_present(submitted), "warnings": warnings})
+        # Laid out from what the submission holds in hand: it has read nothing else yet.
+        body = _present(submitted.application, submitted_with=submitted.files)
+        return idempotency.Result(201, {**body, "warnings": submitted.warnings})
 
     return idempotency.run(
         user=request.user,

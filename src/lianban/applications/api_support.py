@@ -208,16 +208,23 @@ def application_body(
     window: bool,
     editable: tuple[set[str], set[str]],
     downloadable: Callable[[Application, Any], bool],
+    submitted_with: list[MaterialFile] | None = None,
 ) -> dict[str, Any]:
     """The application as the applicant's page or the window's review page shows it:
     status and intake clock, the form, the materials with their versions and verdicts, the
-    notices, the 容缺 commitments, each case with its clock and results, and the delivery."""
+    notices, the 容缺 commitments, each case with its clock and results, and the delivery.
+
+    ``submitted_with``: the application was opened and submitted by this request (一次提交)
+    with these files, so it has nothing else yet — no notice, commitment, verdict, case or
+    delivery — and none of them is read."""
     today = timezone.localdate()
     plan = selectors.plan_of(application)
     fields, materials = editable
+    fresh = submitted_with is not None
     form = [
         {**{k: row[k] for k in FORM_KEYS}, "items": row["items"], "help": row["help"] or ""}
-        for row in webforms.form_rows(plan, application, editable=fields)
+        # The API does not show where a value was shared from.
+        for row in webforms.form_rows(plan, application, editable=fields, shared={})
     ]
     for row in form:
         row["value"] = application.form_data.get(row["key"])
@@ -225,10 +232,17 @@ def application_body(
         plan,
         application,
         editable=materials,
-        reviews=shown_reviews(application, window=window),
+        reviews={} if fresh else shown_reviews(application, window=window),
+        handed_in=submitted_with,
     )
-    with_cases(application)
-    delivered = [c.item_name for d in application.deliveries.all() for c in d.cases.all()]
+    if fresh:
+        notices, commitments, cases, delivered = [], [], [], []
+    else:
+        notices = list(application.notices.all())
+        commitments = list(application.commitments.order_by("due", "pk"))
+        with_cases(application)
+        cases = case_rows(application, today)
+        delivered = [c.item_name for d in application.deliveries.all() for c in d.cases.all()]
     applicant = application.applicant
     version = application.bundle_version
     return {
@@ -275,7 +289,7 @@ def application_body(
             }
             for m in material_rows
         ],
-        "notices": [_notice(n) for n in application.notices.all()],
+        "notices": [_notice(n) for n in notices],
         "commitments": [
             {
                 "material_code": c.material_code,
@@ -284,7 +298,7 @@ def application_body(
                 "statement": c.statement,
                 "fulfilled_at": c.fulfilled_at,
             }
-            for c in application.commitments.order_by("due", "pk")
+            for c in commitments
         ],
         "cases": [
             {
@@ -308,7 +322,7 @@ def application_body(
                     for doc in r["results"]
                 ],
             }
-            for r in case_rows(application, today)
+            for r in cases
         ],
         "delivery": {
             "method": application.delivery_method,

@@ -9,19 +9,25 @@ the form and the delivery go out with the submission's UPDATE, the files in one 
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from django.db import transaction
 
 from lianban.accounts.models import Applicant
 from lianban.applications import services
 from lianban.applications.files import CheckedFile
-from lianban.applications.models import Application
+from lianban.applications.models import Application, MaterialFile
 from lianban.applications.selectors import materials_by_code, plan_of
 from lianban.audit.services import appended_together
 from lianban.cases.services import check_delivery, set_delivery
 from lianban.common.errors import DomainError
 from lianban.common.storage import StorageFull
+
+
+class Submitted(NamedTuple):
+    application: Application
+    files: list[MaterialFile]  # the versions handed in, as stored
+    warnings: list[dict[str, str]]  # the form's
 
 
 @transaction.atomic
@@ -36,9 +42,9 @@ def application_submit_at_once(
     delivery_address: str = "",
     applicant: Applicant,
     actor: Any,
-) -> tuple[Application, list[dict[str, str]]]:
+) -> Submitted:
     """Start, fill, hand in ``materials`` ({material code: (file, its name)}), choose the
-    delivery and submit. Returns the submitted application and the form's warnings.
+    delivery and submit.
 
     The steps' events are appended to the audit chain together at the end, so that the chain's
     head, which every writer waits for, is held for that moment only; if a step failed, the
@@ -93,4 +99,4 @@ def application_submit_at_once(
         # Refused (incomplete) or failed: the transaction keeps no row, nor the disk a file.
         services.discard_files(stored)
         raise
-    return submitted, warnings
+    return Submitted(submitted, stored, warnings)

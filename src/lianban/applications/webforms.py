@@ -31,15 +31,18 @@ def form_rows(
     editable: set[str],
     errors: dict[str, str] | None = None,
     posted: dict[str, Any] | None = None,
+    shared: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per merged field: its input, current value, error, and whether it may change
-    now. A rejected value is shown back as typed, so nothing a person entered is lost."""
+    now. A rejected value is shown back as typed, so nothing a person entered is lost.
+    ``shared`` (field key → source department) is read from the consent unless given."""
     errors = errors or {}
     rows = []
     names = {i["code"]: i["name"] for i in plan.items}
-    from lianban.sharing.selectors import prefilled_sources  # sharing builds on intake
+    if shared is None:
+        from lianban.sharing.selectors import prefilled_sources  # sharing builds on intake
 
-    shared = prefilled_sources(application)
+        shared = prefilled_sources(application)
     for f in plan.fields:
         key = f["key"]
         stored = application.form_data.get(key)
@@ -95,11 +98,15 @@ def material_rows(
     *,
     editable: set[str],
     reviews: dict[str, Any] | None = None,
+    handed_in: list[MaterialFile] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per material of the plan: its versions handed in (newest first), the review
-    verdict of this round, and whether a new version may be handed in now."""
+    verdict of this round, and whether a new version may be handed in now. The versions are
+    read unless given (``handed_in``, newest first within a material)."""
     files: dict[str, list[MaterialFile]] = {}
-    for f in application.material_files.order_by("material_code", "-version"):
+    if handed_in is None:
+        handed_in = list(application.material_files.order_by("material_code", "-version"))
+    for f in handed_in:
         files.setdefault(f.material_code, []).append(f)
     names = {i["code"]: i["name"] for i in plan.items}
     reviews = reviews or {}

@@ -63,9 +63,19 @@ def appended_together() -> Iterator[None]:
     and appended to the chain together when the block ends. Every writer of the platform waits
     for the chain's head until its transaction ends; a change made of many steps (一次提交:
     start, form, each material, delivery, submission) would otherwise hold it from its first
-    step on. If the block raises, nothing is appended: the caller's transaction rolls back."""
-    if _held.get() is not None:  # nested: the outer block appends
-        yield
+    step on. If the block raises, nothing is appended: the caller's transaction rolls back.
+
+    Nested, the outer block appends; a nested block that raises takes back the events kept
+    since it began, as the savepoint of the service it wraps takes back that service's rows
+    (the outer block may catch the error and go on)."""
+    outer = _held.get()
+    if outer is not None:
+        mark = len(outer)
+        try:
+            yield
+        except BaseException:
+            del outer[mark:]
+            raise
         return
     held: list[dict[str, Any]] = []
     token = _held.set(held)

@@ -39,6 +39,22 @@ def start(case: ItemCase, kind: str, limit_days: int, today: dt.date) -> Clock:
     return clock
 
 
+def opened(case: ItemCase, kind: str, limit_days: int, today: dt.date) -> Clock:
+    """The clock :func:`start` would start, for a case made in the same step and not yet
+    saved: the case shows the due date, and the caller inserts the step's clocks together
+    once the cases have their ids."""
+    due = add_workdays(today, limit_days)
+    case.running_due = due.date
+    return Clock(
+        case=case,
+        kind=kind,
+        started_on=today,
+        limit_days=limit_days,
+        due=due.date,
+        provisional=due.provisional,
+    )
+
+
 def _show(case: ItemCase, due: dt.date | None) -> None:
     ItemCase.objects.filter(pk=case.pk).update(running_due=due)
     case.running_due = due

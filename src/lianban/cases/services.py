@@ -108,20 +108,37 @@ def _tell(case: ItemCase, text: str) -> None:
 
 def dispatch_application(*, application: Application, actor: Any) -> list[ItemCase]:
     """On receipt: one case per handed-over item; those that wait for no other item's
-    decision are dispatched at once. Runs inside the receipt's transaction."""
-    cases = []
-    for item in ApplicationItem.objects.filter(application=application).order_by("position"):
-        case = ItemCase.objects.create(
+    decision are dispatched at once. Runs inside the receipt's transaction.
+
+    The cases go in with one INSERT, already dispatched where they may be, and their
+    acceptance clocks with another; each case's events are the ones :func:`_dispatch` leaves
+    for a case made first and dispatched after."""
+    items = ApplicationItem.objects.filter(application=application).select_related("department")
+    today, now = _today(), timezone.now()
+    made: list[tuple[ItemCase, str]] = []  # each case and the status it is made in
+    clocks_started = []
+    for item in items.order_by("position"):
+        case = ItemCase(
             application=application,
             item=item,
             department=item.department,
             item_code=item.item_code,
             item_name=item.item_name,
         )
-        _event(case, actor, "created", "", after=item.after)
+        made.append((case, case.status))
         if not item.after:
-            _dispatch(case, actor)
-        cases.append(case)
+            case.status = target_status(case, "dispatch")
+            case.dispatched_at = now
+            clocks_started.append(clocks.opened(case, Clock.Kind.ACCEPTANCE, 1, today))
+    cases = ItemCase.objects.bulk_create([case for case, _ in made])
+    Clock.objects.bulk_create(clocks_started)
+    due = {c.case.pk: c.due for c in clocks_started}
+    for case, initial in made:
+        now_status, case.status = case.status, initial
+        _event(case, actor, "created", "", after=case.item.after)
+        case.status = now_status
+        if case.pk in due:
+            _event(case, actor, "dispatched", initial, acceptance_due=due[case.pk].isoformat())
     _replan(application)
     return cases
 

@@ -5,7 +5,13 @@ is refused.
 
 The command and the stored record commit in one transaction, and the (client, key) pair is
 unique: when two requests with one key race, the second's insert fails, its whole
-transaction (its service call included) rolls back, and it replays the first's response."""
+transaction (its service call included) rolls back, and it replays the first's response.
+
+A command the rules refuse keeps nothing of what it did before the refusal: its transaction
+rolls back and the answer is stored in one of its own. A command's audit events join the
+chain once its answer is ready (:func:`lianban.audit.services.appended_together`), so the
+chain's head, which every writer of the platform waits for, is held for the append, the
+stored answer and the commit, not while the answer is read and laid out."""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from django.utils import timezone
 
 from lianban.api.errors import error_body
 from lianban.applications.models import UserIdempotencyRecord
+from lianban.audit.services import appended_together
 from lianban.common.errors import DomainError
 from lianban.integration.models import ClientSystem, IdempotencyRecord
 
@@ -88,6 +95,13 @@ def _records(client: ClientSystem | None, user: Any) -> tuple[Any, dict[str, Any
     return IdempotencyRecord.objects, {"client": client}
 
 
+class _Refused(Exception):
+    """Carries the answer to a refused command out of its transaction, rolling it back."""
+
+    def __init__(self, result: Result) -> None:
+        self.result = result
+
+
 def run(
     *,
     client: ClientSystem | None = None,
@@ -101,6 +115,28 @@ def run(
     retry gets the same answer."""
     key = check_key(key)
     records, owner = _records(client, user)
+
+    def command() -> Result:
+        try:
+            with appended_together():
+                return execute()
+        except DomainError as exc:
+            refusal = Result(exc.status, error_body(exc.code, exc.message, exc.errors))
+            raise _Refused(refusal) from exc
+
+    try:
+        return _once(records, owner, key, print_, command)
+    except _Refused as refused:
+        # Rolled back: the answer is stored in a transaction of its own.
+        refusal = refused.result
+    return _once(records, owner, key, print_, lambda: refusal)
+
+
+def _once(
+    records: Any, owner: dict[str, Any], key: str, print_: str, answer: Callable[[], Result]
+) -> HttpResponse:
+    """In one transaction: the answer stored under ``key`` if there is one, else ``answer()``,
+    stored under it."""
     since = timezone.now() - KEEP
     try:
         with transaction.atomic():
@@ -110,10 +146,7 @@ def run(
             if record is not None:
                 # An expired record of the same key gives way to the new request.
                 record.delete()
-            try:
-                result = execute()
-            except DomainError as exc:
-                result = Result(exc.status, error_body(exc.code, exc.message, exc.errors))
+            result = answer()
             body = json.dumps(result.body, ensure_ascii=False, default=str)
             etag = result.headers.get("ETag", "")
             if result.status >= 500:

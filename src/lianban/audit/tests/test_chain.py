@@ -232,6 +232,24 @@ def test_events_kept_back_by_a_block_that_raises_are_never_appended():
 
 
 @pytest.mark.django_db
+def test_a_nested_block_that_raises_takes_back_its_events_and_the_outer_keeps_its_own():
+    def refused_step() -> None:
+        # A service as the platform writes them: its savepoint and its block of events.
+        with transaction.atomic(), appended_together():
+            record_event(actor=None, verb="held.refused", target=("held.thing", "2"))
+            raise ValueError
+
+    with transaction.atomic(), appended_together():
+        record_event(actor=None, verb="held.kept", target=("held.thing", "1"))
+        with pytest.raises(ValueError):
+            refused_step()
+        record_event(actor=None, verb="held.after", target=("held.thing", "3"))
+    verbs = list(Event.objects.order_by("id").values_list("verb", flat=True))
+    assert verbs == ["held.kept", "held.after"]
+    assert verify_chain() == (2, None)
+
+
+@pytest.mark.django_db
 def test_an_empty_chain_is_sound():
     assert verify_chain() == (0, None)
 

@@ -7,6 +7,7 @@ import threading
 import pytest
 import time_machine
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from lianban.applications.models import Application
 from lianban.applications.tests.factories import published_restaurant
@@ -46,6 +47,50 @@ def test_receipt_dispatches_free_items_at_once_and_holds_the_rest(restaurant):
         "CGJ-001": S.DISPATCHED,
     }
     assert not Clock.objects.filter(case__item_code="SCJGJ-002").exists()
+
+
+@pytest.mark.django_db
+def test_receipt_writes_the_cases_and_their_clocks_in_one_insert_each(restaurant):
+    with at(2026, 9, 29), CaptureQueriesContext(connection) as queries:
+        app = received_restaurant()
+    inserts = [
+        q["sql"].split('"')[1] for q in queries.captured_queries if q["sql"].startswith("INSERT")
+    ]
+    assert inserts.count("cases_itemcase") == inserts.count("cases_clock") == 1
+    cases = {c.item_code: c for c in ItemCase.objects.filter(application=app)}
+    # Each dispatched case shows its acceptance clock's due date (the day after, 09-30).
+    assert {code: c.running_due for code, c in cases.items()} == {
+        "SCJGJ-001": dt.date(2026, 9, 30),
+        "SCJGJ-002": None,
+        "XFZD-001": dt.date(2026, 9, 30),
+        "CGJ-001": dt.date(2026, 9, 30),
+    }
+    assert all(
+        due(cases[code], "acceptance") == dt.date(2026, 9, 30)
+        for code in ("SCJGJ-001", "XFZD-001", "CGJ-001")
+    )
+    # The events of a case made and then dispatched, case by case in the items' order.
+    code_of = {c.pk: code for code, c in cases.items()}
+    events = [
+        (e.verb, code_of[int(e.target_id)], e.data["old"], e.data["new"])
+        for e in Event.objects.filter(target_type="cases.itemcase").order_by("id")
+    ]
+    assert events == [
+        ("case.created", "SCJGJ-001", "", "waiting"),
+        ("case.dispatched", "SCJGJ-001", "waiting", "dispatched"),
+        ("case.created", "SCJGJ-002", "", "waiting"),
+        ("case.created", "XFZD-001", "", "waiting"),
+        ("case.dispatched", "XFZD-001", "waiting", "dispatched"),
+        ("case.created", "CGJ-001", "", "waiting"),
+        ("case.dispatched", "CGJ-001", "waiting", "dispatched"),
+    ]
+    assert (
+        Event.objects.get(verb="case.dispatched", target_id=str(cases["XFZD-001"].pk)).data[
+            "acceptance_due"
+        ]
+        == "2026-09-30"
+    )
+    assert verify_chain()[1] is None
 
 
 @pytest.mark.django_db

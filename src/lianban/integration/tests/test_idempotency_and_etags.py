@@ -3,14 +3,20 @@ different request; ETags give 304 on an unchanged read and 412 on a stale If-Mat
 expected status gets a clear 409."""
 
 import datetime as dt
+import json
 import uuid
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
-from lianban.audit.models import Event
+from lianban.accounts.models import User
+from lianban.audit.models import ChainHead, Event
+from lianban.audit.services import record_event, verify_chain
 from lianban.cases.models import ItemCase
 from lianban.cases.tests.factories import case_of, received_restaurant
+from lianban.common.errors import DomainError
+from lianban.integration import idempotency
 from lianban.integration.idempotency import KEEP
 from lianban.integration.models import IdempotencyRecord
 from lianban.integration.tests.conftest import register, system_for
@@ -101,6 +107,49 @@ def test_an_error_is_replayed_as_it_was_given(market):
         f"/cases/{case.pk}/decide", {"expected_status": "dispatched", "outcome": "approved"}, key
     )
     assert (again.status_code, again.json()) == (409, first.json())
+
+
+def _probe(refuse: bool, seen: list[tuple[int, int]]):
+    """A command that writes a row and an event in a service's transaction, then answers
+    (or is refused), noting what the chain holds while its answer is made."""
+
+    def execute() -> idempotency.Result:
+        with transaction.atomic():
+            user = User.objects.create(username=f"probe-{len(seen)}")
+            record_event(actor=None, verb="probe.done", target=user)
+        head = ChainHead.objects.filter(pk=1).first()
+        seen.append((Event.objects.filter(verb="probe.done").count(), head.length if head else 0))
+        if refuse:
+            raise DomainError("规则不允许。", path="probe")
+        return idempotency.Result(200, {"user": user.pk})
+
+    return execute
+
+
+def test_a_commands_events_join_the_chain_once_its_answer_is_ready(supervisor):
+    seen: list[tuple[int, int]] = []
+    r = idempotency.run(user=supervisor, key="k-1", print_="p", execute=_probe(False, seen))
+    assert r.status_code == 200
+    # While the answer was made, the event was kept back and the chain's head untouched.
+    assert seen == [(0, 0)]
+    assert Event.objects.filter(verb="probe.done").count() == 1
+    assert ChainHead.objects.get(pk=1).length == Event.objects.count()
+    assert verify_chain()[1] is None
+
+
+def test_a_refused_command_keeps_nothing_it_did_only_its_answer(supervisor):
+    seen: list[tuple[int, int]] = []
+    first = idempotency.run(user=supervisor, key="k-2", print_="p", execute=_probe(True, seen))
+    assert first.status_code == 400
+    assert json.loads(first.content)["errors"] == [{"path": "probe", "message": "规则不允许。"}]
+    # The user the command created before it was refused is gone with its event.
+    assert not User.objects.filter(username__startswith="probe-").exists()
+    assert not Event.objects.filter(verb="probe.done").exists()
+    # The answer was kept: the retry replays it without acting again.
+    again = idempotency.run(user=supervisor, key="k-2", print_="p", execute=_probe(True, seen))
+    assert (again.status_code, again.content) == (400, first.content)
+    assert again["Idempotent-Replayed"] == "true"
+    assert len(seen) == 1
 
 
 def test_every_command_needs_a_key(market):
