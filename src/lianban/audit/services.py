@@ -17,14 +17,16 @@ from lianban.audit.chain import GENESIS as GENESIS
 from lianban.audit.chain import entry_hash as entry_hash
 from lianban.audit.models import ChainHead, Event
 
-# Callbacks run by record_event, inside the change's transaction, with the event just written
-# (e.g. the integration app's webhook outbox). Registered from an AppConfig.ready(), so that
-# no service has to know who listens.
-_listeners: list[Callable[[Event], object]] = []
+# Callbacks run inside the change's transaction with the events just written, all those
+# appended together at once and in order (e.g. the integration app's webhook outbox, which
+# then reads the subscriptions once for a receipt's several cases). Registered from an
+# AppConfig.ready(), so that no service has to know who listens.
+_listeners: list[Callable[[list[Event]], object]] = []
 
 
-def on_event(callback: Callable[[Event], object]) -> Callable[[Event], object]:
-    """Register ``callback`` to run for every recorded event (once, however often called)."""
+def on_events(callback: Callable[[list[Event]], object]) -> Callable[[list[Event]], object]:
+    """Register ``callback`` to run with every batch of events appended to the chain (once,
+    however often called)."""
     if callback not in _listeners:
         _listeners.append(callback)
     return callback
@@ -114,7 +116,7 @@ def record_event(
 
 def _append(entries: list[dict[str, Any]]) -> list[Event]:
     """Append ``entries`` in order: the head locked once, the events inserted in one
-    statement, the head moved once; then each event's listeners, in order."""
+    statement, the head moved once; then the listeners, in order, with all the events."""
     head = ChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
         head, _ = ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
@@ -155,9 +157,8 @@ def _append(entries: list[dict[str, Any]]) -> list[Event]:
     head.last_hash = last
     head.length += len(events)
     head.save(update_fields=["last_hash", "length"])
-    for event in events:
-        for listener in _listeners:
-            listener(event)
+    for listener in _listeners:
+        listener(events)
     return events
 
 

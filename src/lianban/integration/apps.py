@@ -8,10 +8,10 @@ class IntegrationConfig(AppConfig):
     def ready(self) -> None:
         # Every case event that a department system subscribes to becomes an outbox row in
         # the same transaction as the change (see integration.outbox).
-        from lianban.audit.services import on_event
-        from lianban.integration.nodes import route_dispatched_case
-        from lianban.integration.outbox import enqueue_for_event
+        from lianban.audit.services import on_events
+        from lianban.integration.nodes import route_dispatched_cases
+        from lianban.integration.outbox import enqueue_for_events
 
-        on_event(enqueue_for_event)
+        on_events(enqueue_for_events)
         # A dispatched case of a department routed to an upstream node is forwarded there.
-        on_event(route_dispatched_case)
+        on_events(route_dispatched_cases)

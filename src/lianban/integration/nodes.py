@@ -2,7 +2,7 @@
 city or province lianban), and the upstream case's events drive the local case.
 
 - Forwarding: when a case of a department in the route table is dispatched, a
-  :class:`Forwarding` row is written in the dispatching transaction (``on_event``, as the
+  :class:`Forwarding` row is written in the dispatching transaction (``on_events``, as the
   webhook outbox is). A worker (``lianban forward_cases``) claims due rows with a lease and
   posts the item, its fields and its materials to the upstream node's ``/node/cases``
   under an idempotency key, so a retry after a lost answer never makes a second case.
@@ -158,24 +158,33 @@ def node_connect(
 # ---- Routing (inside the dispatching transaction) -----------------------------------------
 
 
-def route_dispatched_case(event: Event) -> Forwarding | None:
-    """``on_event`` hook: a case of a routed department was dispatched → its outbox row."""
-    if event.verb != "case.dispatched" or event.target_type != "cases.itemcase":
-        return None
-    department = (event.data or {}).get("department")
-    route = (
-        NodeRoute.objects.filter(department__code=department, node__disabled_at__isnull=True)
-        .select_related("node")
-        .first()
-    )
-    if route is None:
-        return None
-    now = timezone.now()
-    forwarding, _ = Forwarding.objects.get_or_create(
-        case_id=int(event.target_id),
-        defaults={"route": route, "next_attempt_at": now, "created_at": now},
-    )
-    return forwarding
+def route_dispatched_cases(events: list[Event]) -> list[Forwarding]:
+    """``on_events`` hook: each dispatched case of a routed department → its outbox row (the
+    routes of all the change's departments read at once)."""
+    dispatched = [
+        e for e in events if e.verb == "case.dispatched" and e.target_type == "cases.itemcase"
+    ]
+    if not dispatched:
+        return []
+    routes = {
+        route.department.code: route
+        for route in NodeRoute.objects.filter(
+            department__code__in={(e.data or {}).get("department") for e in dispatched},
+            node__disabled_at__isnull=True,
+        ).select_related("node", "department")
+    }
+    forwardings = []
+    for event in dispatched:
+        route = routes.get((event.data or {}).get("department", ""))
+        if route is None:
+            continue
+        now = timezone.now()
+        forwarding, _ = Forwarding.objects.get_or_create(
+            case_id=int(event.target_id),
+            defaults={"route": route, "next_attempt_at": now, "created_at": now},
+        )
+        forwardings.append(forwarding)
+    return forwardings
 
 
 # ---- Talking to the upstream node -----------------------------------------------------------

@@ -1,6 +1,6 @@
 """The webhook outbox: every case event a department system subscribes to becomes one
-delivery row per subscription, written by :func:`enqueue_for_event`, which
-:func:`lianban.audit.services.record_event` calls inside the change's transaction. A change
+delivery row per subscription, written by :func:`enqueue_for_events`, which the audit chain calls (``on_events``) inside
+the change's transaction. A change
 that rolls back leaves no delivery; a delivery never reports a change that did not happen."""
 
 from __future__ import annotations
@@ -63,42 +63,67 @@ def payload_of(event: Event, event_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
-def enqueue_for_event(event: Event) -> list[WebhookDelivery]:
-    """One pending delivery per active subscription that asked for the event's type: the
-    department systems of the case's department, and the lower node that forwarded the
-    case here, if it was forwarded."""
-    if event.target_type != CASE_TARGET or event.verb not in EVENT_TYPES:
-        return []
-    data = event.data or {}
-    department = data.get("department")
-    if not department:
-        return []
-    listeners = Q(client__kind=ClientSystem.Kind.DEPARTMENT, client__department__code=department)
-    node = forwarded_client_of(data.get("application", ""))
-    if node is not None:
-        listeners |= Q(client_id=node)
-    subscriptions = [
-        s
-        for s in Subscription.objects.filter(
-            listeners, disabled_at__isnull=True, client__revoked_at__isnull=True
-        )
-        if event.verb in s.event_types
+def enqueue_for_events(events: list[Event]) -> list[WebhookDelivery]:
+    """For each case event of a change, one pending delivery per active subscription that
+    asked for the event's type: the department systems of the case's department, and the
+    lower node that forwarded the case here, if it was forwarded. The subscriptions of all the
+    change's departments are read at once (a receipt dispatches several cases)."""
+    relevant = [
+        e
+        for e in events
+        if e.target_type == CASE_TARGET
+        and e.verb in EVENT_TYPES
+        and (e.data or {}).get("department")
     ]
-    if not subscriptions:
+    if not relevant:
         return []
-    event_id = event_id_of(event)
-    body = json.dumps(payload_of(event, event_id), ensure_ascii=False, separators=(",", ":"))
+    nodes = {r: forwarded_client_of(r) for r in {e.data.get("application", "") for e in relevant}}
+    listeners = Q(
+        client__kind=ClientSystem.Kind.DEPARTMENT,
+        client__department__code__in={e.data["department"] for e in relevant},
+    )
+    if any(nodes.values()):
+        listeners |= Q(client_id__in={n for n in nodes.values() if n is not None})
+    subscriptions = list(
+        Subscription.objects.filter(
+            listeners, disabled_at__isnull=True, client__revoked_at__isnull=True
+        ).select_related("client__department")
+    )
     now = timezone.now()
-    return WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(
-            subscription=s,
-            event_id=event_id,
-            event_type=event.verb,
-            case_id=int(event.target_id),
-            body=body,
-            next_attempt_at=now,
-            retry_since=now,
-            created_at=now,
-        )
-        for s in subscriptions
+    deliveries = []
+    for event in relevant:
+        node = nodes[event.data.get("application", "")]
+        wanted = [
+            s for s in subscriptions if event.verb in s.event_types and _listens(s, event, node)
+        ]
+        if not wanted:
+            continue
+        event_id = event_id_of(event)
+        body = json.dumps(payload_of(event, event_id), ensure_ascii=False, separators=(",", ":"))
+        deliveries += [
+            WebhookDelivery(
+                subscription=s,
+                event_id=event_id,
+                event_type=event.verb,
+                case_id=int(event.target_id),
+                body=body,
+                next_attempt_at=now,
+                retry_since=now,
+                created_at=now,
+            )
+            for s in wanted
+        ]
+    return WebhookDelivery.objects.bulk_create(deliveries) if deliveries else []
+
+
+def _listens(subscription: Subscription, event: Event, node: int | None) -> bool:
+    """Whether the subscription's system listens to the event's case: a department system of
+    the case's department, or the node that forwarded it."""
+    client = subscription.client
+    if node is not None and client.pk == node:
+        return True
+    return (
+        client.kind == ClientSystem.Kind.DEPARTMENT
+        and client.department is not None
+        and client.department.code == event.data["department"]
     )

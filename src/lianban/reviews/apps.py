@@ -6,8 +6,8 @@ class ReviewsConfig(AppConfig):
     verbose_name = "好差评"
 
     def ready(self) -> None:
-        from lianban.audit.services import on_event
-        from lianban.reviews.services import on_audit_event
+        from lianban.audit.services import on_events
+        from lianban.reviews.services import on_audit_events
 
         # Invitations follow the steps that earn them, inside their transactions.
-        on_event(on_audit_event)
+        on_events(on_audit_events)

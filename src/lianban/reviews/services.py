@@ -53,9 +53,14 @@ def followup_days() -> int:
 # ---- Invitations ---------------------------------------------------------------------------
 
 
-def on_audit_event(event: Event) -> None:
+def on_audit_events(events: list[Event]) -> None:
     """Audit listener: a completion, or a visit at the window, invites a review (inside the
     transaction of the step that wrote the event, so a rolled-back step invites nobody)."""
+    for event in events:
+        _invite_for(event)
+
+
+def _invite_for(event: Event) -> None:
     if event.verb == "application.completed":
         kind = Occasion.Kind.COMPLETION
     elif event.verb in VISIT_VERBS:

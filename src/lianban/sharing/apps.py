@@ -8,7 +8,7 @@ class SharingConfig(AppConfig):
     def ready(self) -> None:
         # A result returned to the window enters the directory as an e-licence in the same
         # transaction (see sharing.services.enter_licences).
-        from lianban.audit.services import on_event
+        from lianban.audit.services import on_events
         from lianban.sharing.services import enter_licences
 
-        on_event(enter_licences)
+        on_events(enter_licences)

@@ -251,9 +251,14 @@ def _share_licence(
     return stored
 
 
-def enter_licences(event: Event) -> None:
-    """audit.on_event listener: when a case's results reach the window, each result of an
+def enter_licences(events: list[Event]) -> None:
+    """audit.on_events listener: when a case's results reach the window, each result of an
     item that issues an e-licence type enters the directory as an :class:`ELicence`."""
+    for event in events:
+        _enter_licences_of(event)
+
+
+def _enter_licences_of(event: Event) -> None:
     if event.verb != "case.result_returned":
         return
     from lianban.cases.models import ItemCase

@@ -59,13 +59,14 @@ def test_every_integration_endpoint_parameter_and_field_is_described_in_chinese(
 def test_listeners_run_once_inside_the_transaction_of_the_event():
     seen = []
 
-    def listener(event):
-        seen.append((event.verb, transaction.get_connection().in_atomic_block))
-        if event.verb == "test.refused":
-            raise RuntimeError("the listener refuses")
+    def listener(events):
+        for event in events:
+            seen.append((event.verb, transaction.get_connection().in_atomic_block))
+            if event.verb == "test.refused":
+                raise RuntimeError("the listener refuses")
 
-    audit.on_event(listener)
-    audit.on_event(listener)
+    audit.on_events(listener)
+    audit.on_events(listener)
     try:
         with transaction.atomic():
             audit.record_event(actor=None, verb="test.done", target=("test", "1"))

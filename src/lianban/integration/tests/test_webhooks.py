@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from lianban.cases import services as case_services
 from lianban.cases.tests.factories import case_of, received_restaurant, reviewer
@@ -123,6 +125,27 @@ def test_deliveries_are_written_with_the_change_for_the_departments_subscribers(
         "department": "scjgj",
     }
     assert "decision_due" in payload["data"]
+
+
+def test_a_receipt_reads_the_subscriptions_once_for_all_the_cases_it_dispatches(
+    restaurant, supervisor
+):
+    for code in ("scjgj", "xfzd", "cgj"):
+        system = system_for(register(supervisor, code))
+        subscribe(system, f"https://{code}.example/hooks", ["case.dispatched"])
+    other = system_for(register(supervisor, "scjgj"))
+    subscribe(other, "https://other.example/hooks", ["case.accepted"])
+    with CaptureQueriesContext(connection) as queries:
+        app = received_restaurant()
+    reads = [q for q in queries.captured_queries if 'FROM "integration_subscription"' in q["sql"]]
+    assert len(reads) == 1
+    # Each dispatched case is announced to its own department's subscriber, and only there.
+    rows = set(WebhookDelivery.objects.values_list("case_id", "subscription__url"))
+    assert rows == {
+        (case_of(app, "SCJGJ-001").pk, "https://scjgj.example/hooks"),
+        (case_of(app, "XFZD-001").pk, "https://xfzd.example/hooks"),
+        (case_of(app, "CGJ-001").pk, "https://cgj.example/hooks"),
+    }
 
 
 def test_a_receiver_that_fails_for_a_while_gets_every_event_signed(restaurant, supervisor):
