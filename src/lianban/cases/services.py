@@ -134,9 +134,11 @@ def dispatch_application(*, application: Application, actor: Any) -> list[ItemCa
     Clock.objects.bulk_create(clocks_started)
     due = {c.case.pk: c.due for c in clocks_started}
     for case, initial in made:
-        now_status, case.status = case.status, initial
+        # Recorded as they would be for a case made in ``initial`` and then dispatched.
+        dispatched = case.status
+        case.status = initial
         _event(case, actor, "created", "", after=case.item.after)
-        case.status = now_status
+        case.status = dispatched
         if case.pk in due:
             _event(case, actor, "dispatched", initial, acceptance_due=due[case.pk].isoformat())
     _replan(application)

@@ -1,7 +1,7 @@
 """The webhook outbox: every case event a department system subscribes to becomes one
-delivery row per subscription, written by :func:`enqueue_for_events`, which the audit chain calls (``on_events``) inside
-the change's transaction. A change
-that rolls back leaves no delivery; a delivery never reports a change that did not happen."""
+delivery row per subscription, written by :func:`enqueue_for_events`, which the audit chain
+calls (``on_events``) inside the change's transaction. A change that rolls back leaves no
+delivery; a delivery never reports a change that did not happen."""
 
 from __future__ import annotations
 
