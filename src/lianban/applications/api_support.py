@@ -249,7 +249,7 @@ def application_body(
         "id": application.pk,
         "receipt_number": application.receipt_number,
         "bundle": {
-            "code": version.snapshot["code"],
+            "code": plan.definition.code,
             "name": application.bundle_name,
             "version": version.number,
         },

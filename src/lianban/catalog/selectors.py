@@ -49,8 +49,18 @@ def published_versions() -> QuerySet[BundleVersion]:
 
 
 def published_version(code: str, number: int | None = None) -> BundleVersion | None:
-    """The version in force for ``code`` (or a given number, if it was ever published)."""
-    qs = BundleVersion.objects.filter(bundle__code=code).select_related("bundle")
+    """The version in force for ``code`` (or a given number, if it was ever published).
+
+    Read without its snapshot, which callers reach through :func:`definition_of`: compiled
+    once per process, so the snapshot (tens of kB of JSON) is read and parsed the first time
+    only, not on every start of an application."""
+    qs = (
+        BundleVersion.objects.filter(bundle__code=code)
+        .select_related("bundle")
+        .defer("snapshot")
+        # One row at most: the model's own order (by the bundle's) would only add a join.
+        .order_by("pk")
+    )
     if number is None:
         return qs.filter(status=BundleVersion.Status.PUBLISHED).first()
     return qs.filter(

@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from lianban.audit.models import Event
 from lianban.audit.services import verify_chain
@@ -83,6 +85,18 @@ def test_an_application_keeps_the_version_it_was_made_under(bundle, editor, supe
     assert small["promised_limit_days"] == 5
     current = definition_of(published_version("restaurant"))
     assert next(i for i in current.items if i["code"] == "SCJGJ-003")["promised_limit_days"] == 2
+
+
+def test_the_version_in_force_is_read_without_its_snapshot_once_compiled(
+    bundle, editor, supervisor
+):
+    publish(services.bundle_submit_for_filing(bundle=bundle, actor=editor), supervisor)
+    first = definition_of(published_version("restaurant"))
+    with CaptureQueriesContext(connection) as queries:
+        again = definition_of(published_version("restaurant"))
+    assert again is first
+    assert len(queries.captured_queries) == 1
+    assert '"snapshot"' not in queries.captured_queries[0]["sql"]
 
 
 def test_a_version_cannot_be_changed_once_made(bundle, editor):
