@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from lianban.accounts.models import User
 from lianban.applications import services
@@ -268,6 +269,19 @@ def test_the_queue_shows_only_the_departments_cases_with_lights_and_masked_ident
     assert url(case_of(app, "SCJGJ-002")) not in html
     assert url(case_of(app, "SCJGJ-002")) in everything and "等待前置事项" in everything
     assert url(fire) not in everything
+
+
+def test_the_tabs_count_the_open_cases_from_the_index_alone(restaurant):
+    market = reviewer("scjgj")
+    with time_machine.travel(TUESDAY):
+        apps = [received() for _ in range(3)]
+        case_services.case_accept(case=case_of(apps[0], MARKET), actor=market)
+    with CaptureQueriesContext(connection) as queries:
+        counts = selectors.group_counts(selectors.cases_of(market))
+    assert counts["dispatched"] == 2 and counts["accepted"] == 1
+    # COUNT(*), which the (department, status) index answers without reading the cases.
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    assert "COUNT(*)" in sql and '"cases_itemcase"."id"' not in sql.split("FROM")[0]
 
 
 def test_the_queue_filters_by_status_and_item_searches_and_pages(client, restaurant, monkeypatch):
