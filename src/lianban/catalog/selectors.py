@@ -41,6 +41,8 @@ def definition_of(version: BundleVersion) -> Definition:
         found = compile_snapshot(version.snapshot, version.number)
         with _lock:
             _definitions[key] = found
+            # The name too: an application made under this version then reads no row for it.
+            _names[version.pk] = found.name
     return found
 
 

@@ -19,6 +19,7 @@ from lianban.applications.tests.api_client import SessionApi
 from lianban.applications.tests.factories import ELF, PDF, clerk
 from lianban.audit.models import Event
 from lianban.audit.services import verify_chain
+from lianban.catalog import selectors as catalog_selectors
 from lianban.catalog.tests.factories import UserFactory
 from lianban.common.tests.test_storage import FullDisk
 from lianban.notifications.models import Notification
@@ -108,7 +109,10 @@ def test_one_request_submits_the_whole_application(restaurant, applicant, me, se
     assert r.json()["status"] == "received"
 
 
-def test_the_application_is_written_in_a_few_statements(restaurant, me):
+def test_the_application_is_written_in_a_few_statements(restaurant, me, monkeypatch):
+    # As in a fresh process: nothing of the catalog known yet.
+    monkeypatch.setattr(catalog_selectors, "_definitions", {})
+    monkeypatch.setattr(catalog_selectors, "_names", {})
     # The day's first submission opens the day's receipt counter; the second is measured.
     assert me.submit_at_once(WHOLE, files(), key="first").status_code == 201
     with CaptureQueriesContext(connection) as queries:
