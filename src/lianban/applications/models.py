@@ -103,14 +103,18 @@ class Application(models.Model):
 
     @property
     def bundle_name(self) -> str:
-        # A version read with its snapshot deferred (as the services lock it) would fetch the
-        # whole snapshot again for its name; the per-process name map costs nothing.
-        if Application.bundle_version.is_cached(self) and (
-            "snapshot" not in self.bundle_version.get_deferred_fields()
-        ):
-            return str(self.bundle_version.snapshot["name"])
-        from lianban.catalog.selectors import version_name
+        # A version read with its snapshot deferred (as the services lock it, and as the
+        # version in force is read) would fetch the whole snapshot again for its name; the
+        # compiled definition or the per-process name map costs nothing.
+        from lianban.catalog.selectors import compiled_name, version_name
 
+        if Application.bundle_version.is_cached(self):
+            version = self.bundle_version
+            if "snapshot" not in version.get_deferred_fields():
+                return str(version.snapshot["name"])
+            name = compiled_name(version)
+            if name is not None:
+                return name
         return version_name(self.bundle_version_id)
 
 

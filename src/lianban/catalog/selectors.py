@@ -41,9 +41,18 @@ def definition_of(version: BundleVersion) -> Definition:
         found = compile_snapshot(version.snapshot, version.number)
         with _lock:
             _definitions[key] = found
-            # The name too: an application made under this version then reads no row for it.
-            _names[version.pk] = found.name
     return found
+
+
+def compiled_name(version: BundleVersion) -> str | None:
+    """The 一件事's name from the definition this process has compiled for ``version``, if
+    it has (keyed by the digest too, as the definitions are: an id alone could name another
+    version's bundle in a database that was rolled back)."""
+    if "digest" in version.get_deferred_fields():
+        return None
+    with _lock:
+        found = _definitions.get((version.pk, version.digest))
+    return found.name if found is not None else None
 
 
 def published_versions() -> QuerySet[BundleVersion]:
