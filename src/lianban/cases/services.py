@@ -135,10 +135,7 @@ def dispatch_application(*, application: Application, actor: Any) -> list[ItemCa
     due = {c.case.pk: c.due for c in clocks_started}
     for case, initial in made:
         # Recorded as they would be for a case made in ``initial`` and then dispatched.
-        dispatched = case.status
-        case.status = initial
-        _event(case, actor, "created", "", after=case.item.after)
-        case.status = dispatched
+        _event(case, actor, "created", "", new=initial, after=case.item.after)
         if case.pk in due:
             _event(case, actor, "dispatched", initial, acceptance_due=due[case.pk].isoformat())
     _replan(application)
