@@ -40,12 +40,12 @@ def generate(cases: int) -> dict[str, float]:
             INSERT INTO applications_application
               (id, bundle_version_id, applicant_id, channel, status, receipt_number, answers,
                item_codes, form_data, created_by_id, created_at, updated_at, submitted_at,
-               intake_due, intake_due_provisional, received_at, conditional, review_round,
-               delivery_method, delivery_address)
+               intake_due, intake_due_provisional, received_at, received_window, conditional,
+               review_round, delivery_method, delivery_address)
             SELECT %(base)s + g, %(version)s, %(applicant)s, 'online', 'received',
                    'B' || to_char(%(base)s + g, 'FM000000000'), '{}', '[]',
                    '{"business_area": "80"}', %(user)s,
-                   now() - (g %% 400) * interval '1 day', now(), now(), NULL, false, now(),
+                   now() - (g %% 400) * interval '1 day', now(), now(), NULL, false, now(), '',
                    false, 1, 'together', ''
             FROM generate_series(1, %(n)s) AS g
             """,

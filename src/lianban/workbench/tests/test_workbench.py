@@ -368,6 +368,65 @@ def test_the_queue_costs_the_same_number_of_queries_however_long_it_is(client, r
     assert html.count("light-yellow") + html.count("light-green") >= 8
 
 
+def test_a_queue_row_escapes_what_records_say_and_prints_times_in_the_halls_zone():
+    from types import SimpleNamespace
+
+    from lianban.workbench.templatetags.workbench import queue_body
+
+    open_row = {
+        "case": SimpleNamespace(finished_at=None),
+        "clock": object(),
+        "light": "red",
+        "light_label": "已超期",
+        "pk": 7,
+        "href": "/workbench/cases/7/",
+        "receipt_number": "20260310-0001-3",
+        "bundle_name": "我要开饭店",
+        "item_name": "食品经营许可<核发>",
+        "extended": True,
+        "status": "accepted",
+        "status_label": "办理中",
+        "outcome": "",
+        "outcome_label": "",
+        "due": "2026-03-11",
+        "clock_kind": "办理时限",
+        "provisional": True,
+        "applicant_name": '<script>alert("x")</script>',
+        "identifier": "9241****0001",
+    }
+    html = queue_body([open_row], False)
+    assert '<tr class="queue-row light-row-red" id="case-row-7">' in html
+    assert '<span class="light light-red" aria-hidden="true"></span>已超期' in html
+    assert "2026-03-11" in html and "办理时限" in html and "暂按周末推算" in html
+    assert "食品经营许可&lt;核发&gt;" in html and '<span class="tag">已延期</span>' in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html and "<script>" not in html
+    assert '<a href="/workbench/cases/7/">20260310-0001-3</a>' in html
+
+    finished = {
+        **open_row,
+        "case": SimpleNamespace(finished_at=dt.datetime(2026, 3, 10, 2, 30, tzinfo=dt.UTC)),
+        "clock": None,
+        "light": None,
+        "extended": False,
+        "provisional": False,
+        "status": "refused",
+        "status_label": "不予受理",
+        "outcome": "refused",
+        "outcome_label": "不予许可",
+    }
+    html = queue_body([finished], True)
+    assert 'class="queue-row light-row-none"' in html and "<td>—</td>" in html
+    assert "<td>2026-03-10 10:30</td>" in html  # 10:30 in the hall, 02:30 UTC
+    assert '<span class="small">　不予许可</span>' in html and "已延期" not in html
+    # An open case without a running clock (waiting for an earlier item) has no due date.
+    assert (
+        queue_body([{**finished, "case": SimpleNamespace(finished_at=None)}], False).count(
+            "<td>—</td>"
+        )
+        == 2
+    )
+
+
 # The case page.
 
 
