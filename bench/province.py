@@ -25,7 +25,8 @@ Three parts, each printed as it ends:
    with their parameters, over the same connection and rolled back too. The ratio platform /
    database is the price of everything that is not writing the rows: reading, checking, rendering,
    sealing, templates.
-3. **Load on loopback.** gunicorn (``BENCH_WORKERS`` processes, default 4) with production
+3. **Load on loopback.** gunicorn (``BENCH_WORKERS`` processes, default 4, each with
+   ``BENCH_THREADS`` threads, default 1) with production
    settings (a cache per process, or the shared cache named by ``BENCH_CACHE_URL``, e.g.
    ``redis://127.0.0.1:6379/15``, which it empties first) and one sealing worker (``lianban seal_notices --loop``;
    ``BENCH_SEAL_IN_WORKER=0`` seals within the request instead), whose lag from a notice's issue
@@ -87,6 +88,9 @@ os.environ.setdefault("LIANBAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 USERS = int(os.environ.get("BENCH_USERS", "50"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+# Threads per gunicorn process (gunicorn's gthread worker when above 1): a request waiting on
+# the database no longer holds a whole process.
+THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 THINK = float(os.environ.get("BENCH_THINK", "1.0"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 RATIO_N = int(os.environ.get("BENCH_RATIO_N", "20"))
@@ -906,7 +910,17 @@ def gunicorn() -> Iterator[str]:
     )
     log = open(os.path.join(data_dir, "gunicorn.log"), "w+b")  # noqa: SIM115
     server = subprocess.Popen(
-        [exe, "lianban.wsgi", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "--timeout", "120"],
+        [
+            exe,
+            "lianban.wsgi",
+            "-w",
+            str(WORKERS),
+            *(["--threads", str(THREADS)] if THREADS > 1 else []),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "120",
+        ],
         env=env,
         stdout=log,
         stderr=log,
@@ -1042,7 +1056,7 @@ def load_pass(base: str, world: World, title: str, think: float, mix: dict[str, 
         )
     print(
         f"\n== {title}: {len(threads)} people ({', '.join(f'{v} {k}' for k, v in mix.items())}), "
-        f"think time {think:g} s, {SECONDS:g} s, {WORKERS} gunicorn workers ==",
+        f"think time {think:g} s, {SECONDS:g} s, {WORKERS} gunicorn workers × {THREADS} threads ==",
         flush=True,
     )
     began, cpu = time.perf_counter(), time.process_time()
