@@ -100,6 +100,11 @@ PASSES = os.environ.get("BENCH_PASSES", "mixed,mixed-nothink,pages,at-once").spl
 # As the README deploys it: notices sealed by a sealing worker after the change commits
 # (BENCH_SEAL_IN_WORKER=0: sealed within the request, the embedded default's way).
 SEAL_IN_WORKER = os.environ.get("BENCH_SEAL_IN_WORKER", "1") == "1"
+# The sealing worker's niceness: on the web workers' own cores, a background worker that
+# yields to them (a separate machine, as the README deploys it, has the same effect).
+# A file name: every request of each pass written to <name>.<pass>.tsv (end time, path, ms).
+TRACE = os.environ.get("BENCH_TRACE", "")
+SEALER_NICE = int(os.environ.get("BENCH_SEALER_NICE", "0"))
 # e.g. redis://127.0.0.1:6379/15: the shared cache the README deploys with.
 CACHE_URL = os.environ.get("BENCH_CACHE_URL", "")
 SEALED = " (notice to the sealing worker)" if SEAL_IN_WORKER else " (sealed)"
@@ -672,10 +677,13 @@ class Recorder:
         self.samples: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, list[str]] = defaultdict(list)
         self.flows: dict[str, int] = defaultdict(int)
+        # (when it ended, path, ms) of every request, for BENCH_TRACE.
+        self.trace: list[tuple[float, str, float]] = []
 
     def add(self, path: str, ms: float, error: str | None) -> None:
         with self.lock:
             self.samples[path].append(ms)
+            self.trace.append((time.time(), path, ms))
             if error:
                 self.errors[path].append(error)
 
@@ -932,6 +940,7 @@ def gunicorn() -> Iterator[str]:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,
+            preexec_fn=(lambda: os.nice(SEALER_NICE)) if SEALER_NICE else None,
         )
         if SEAL_IN_WORKER
         else None
@@ -1082,6 +1091,10 @@ def load_pass(base: str, world: World, title: str, think: float, mix: dict[str, 
         worst = max(worst, sorted(samples)[min(len(samples) - 1, round(0.99 * (len(samples) - 1)))])
         if rec.errors[path]:
             print(f"    errors: {len(rec.errors[path])}, e.g. {rec.errors[path][:3]}")
+    if TRACE:
+        # Every request of the pass, to see when the slow ones came (BENCH_TRACE=file).
+        with open(f"{TRACE}.{title.split(':')[0].replace(' ', '-')}.tsv", "w") as out:
+            out.writelines(f"{t:.3f}\t{path}\t{ms:.1f}\n" for t, path, ms in rec.trace)
     flows = ", ".join(f"{k} {v} ({v / elapsed:.1f}/s)" for k, v in rec.flows.items())
     print(f"done: {flows}")
     sealing_lag(since)
