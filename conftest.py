@@ -29,6 +29,15 @@ def _fresh_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_version_names() -> None:
+    # The process keeps each version's name by id; SQLite gives a rolled-back test's ids to
+    # the next test's rows, which may be versions of another bundle.
+    from lianban.catalog import selectors
+
+    selectors._names.clear()
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_files(settings: Any) -> None:
     # Production serves hashed names from collectstatic's manifest; tests serve the source
     # files as they are, without a collectstatic step.

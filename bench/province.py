@@ -40,7 +40,11 @@ Three parts, each printed as it ends:
    through the pages, for submissions per second, and a fourth the same in one request each
    (一次提交 through the applicant's API: the form, the answers, the delivery and the seven files
    in one multipart POST). ``BENCH_SECONDS`` (default 60) per pass. Prints, per path,
-   requests, throughput, p50/p95/p99 and errors, and each target.
+   requests, throughput, p50/p95/p99 and errors, and each target. The requests of a pass's
+   first ``BENCH_WARMUP`` seconds (default 5), when every person's first click arrives at
+   once, are printed on one line of their own and not in the figures per path;
+   ``BENCH_TRACE=file`` writes every request of each pass (end time, path, ms) to
+   ``file.<pass>.tsv``.
 
 The load generator shares the machine's cores with the server and the database, as a loopback
 test must; its figures are for the machine they ran on."""
@@ -102,6 +106,9 @@ PASSES = os.environ.get("BENCH_PASSES", "mixed,mixed-nothink,pages,at-once").spl
 SEAL_IN_WORKER = os.environ.get("BENCH_SEAL_IN_WORKER", "1") == "1"
 # The sealing worker's niceness: on the web workers' own cores, a background worker that
 # yields to them (a separate machine, as the README deploys it, has the same effect).
+# Seconds at the start of each pass whose requests are reported on one line of their own and
+# left out of the figures per path: every person's first click comes in the same second.
+WARMUP = float(os.environ.get("BENCH_WARMUP", "5"))
 # A file name: every request of each pass written to <name>.<pass>.tsv (end time, path, ms).
 TRACE = os.environ.get("BENCH_TRACE", "")
 SEALER_NICE = int(os.environ.get("BENCH_SEALER_NICE", "0"))
@@ -679,10 +686,16 @@ class Recorder:
         self.flows: dict[str, int] = defaultdict(int)
         # (when it ended, path, ms) of every request, for BENCH_TRACE.
         self.trace: list[tuple[float, str, float]] = []
+        # Requests that end before this (perf_counter) are the pass's start: kept apart.
+        self.counting_from = 0.0
+        self.start: list[float] = []
 
     def add(self, path: str, ms: float, error: str | None) -> None:
         with self.lock:
-            self.samples[path].append(ms)
+            if time.perf_counter() < self.counting_from:
+                self.start.append(ms)
+            else:
+                self.samples[path].append(ms)
             self.trace.append((time.time(), path, ms))
             if error:
                 self.errors[path].append(error)
@@ -1069,6 +1082,7 @@ def load_pass(base: str, world: World, title: str, think: float, mix: dict[str, 
         flush=True,
     )
     began, cpu = time.perf_counter(), time.process_time()
+    rec.counting_from = began + WARMUP
     since = _now()
     for t in threads:
         t.start()
@@ -1077,11 +1091,13 @@ def load_pass(base: str, world: World, title: str, think: float, mix: dict[str, 
     elapsed = time.perf_counter() - began
     # The people are simulated on the same two cores as the server and the database.
     share = (time.process_time() - cpu) / elapsed
-    total = sum(len(s) for s in rec.samples.values())
+    total = sum(len(s) for s in rec.samples.values()) + len(rec.start)
     print(
         f"{total:,} requests in {elapsed:.0f} s = {total / elapsed:.1f} requests/s; "
         f"the load generator itself used {share:.2f} of a core"
     )
+    if rec.start:
+        report(f"the first {WARMUP:g} s, every path (not counted below)", rec.start)
     targets = {"department: queue": 50}
     worst = 0.0
     for path in sorted(rec.samples):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
 from django.db.models import QuerySet
 from django.db.models.fields.json import KT
@@ -30,6 +31,25 @@ def version_name(version_id: int) -> str:
         )
         with _lock:
             _names[version_id] = found
+    return found
+
+
+def version_names(version_ids: Iterable[int]) -> dict[int, str]:
+    """:func:`version_name` for several versions: those this process has not read yet in
+    one query (a page of the department's queue reads none once its bundles are known)."""
+    wanted = set(version_ids)
+    with _lock:
+        found = {pk: _names[pk] for pk in wanted if pk in _names}
+    missing = wanted - found.keys()
+    if missing:
+        read = dict(
+            BundleVersion.objects.filter(pk__in=missing)
+            .order_by()
+            .values_list("pk", KT("snapshot__name"))
+        )
+        with _lock:
+            _names.update(read)
+        found.update(read)
     return found
 
 

@@ -3,10 +3,9 @@ exactly what its item may see (minimum necessary), and the case's history.
 
 A reviewer sees only the cases of the department they are bound to; a superuser sees all.
 The queue is read with a fixed number of queries however many rows it shows: it filters on
-the (department, status) index and orders by the running clock's due date, a correlated
-subquery through the clock's (case, kind) index; the page is then read by id
-with its applicant, its running clocks and the bundles' names (read out of the versions'
-snapshots by the database) in three more queries."""
+the (department, status) index and orders by the running clock's due date, kept on the case;
+the page is then read by id with its applicant, then its running clocks, in two more queries
+(the bundles' names come from the process's own map once each version has been read)."""
 
 from __future__ import annotations
 
@@ -16,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -26,9 +24,8 @@ from lianban.applications.models import MaterialFile
 from lianban.audit.models import Event
 from lianban.cases import clocks
 from lianban.cases.models import Clock, ItemCase, Suspension
-from lianban.catalog.models import BundleVersion
 from lianban.catalog.planner import Definition
-from lianban.catalog.selectors import definition_of
+from lianban.catalog.selectors import definition_of, version_names
 from lianban.common.rowurls import url_of
 
 S = ItemCase.Status
@@ -201,23 +198,12 @@ def running_clock(case: ItemCase) -> Clock | None:
     return running[0] if running else None
 
 
-def bundle_names(version_ids: Iterable[int]) -> dict[int, str]:
-    """The bundle's name as each version printed it, read out of the snapshots by the
-    database (one query for a page, and never over the rows being sorted)."""
-    return dict(
-        BundleVersion.objects.filter(pk__in=set(version_ids))
-        .order_by()
-        .annotate(name=KeyTextTransform("name", "snapshot"))
-        .values_list("pk", "name")
-    )
-
-
 def queue_rows(cases: Iterable[ItemCase], today: dt.date) -> list[dict[str, Any]]:
     """Each case of a page with what its row prints, formatted here once: resolving model
     attributes, choice labels and filters in the template cost a page of fifty rows about
     as much as its queries."""
     cases = list(cases)
-    names = bundle_names(c.application.bundle_version_id for c in cases)
+    names = version_names(c.application.bundle_version_id for c in cases)
     rows = []
     for case in cases:
         clock = running_clock(case)

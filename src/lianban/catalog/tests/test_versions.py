@@ -9,7 +9,12 @@ from lianban.audit.models import Event
 from lianban.audit.services import verify_chain
 from lianban.catalog import services
 from lianban.catalog.models import BundleVersion, ServiceItem
-from lianban.catalog.selectors import definition_of, published_version
+from lianban.catalog.selectors import (
+    definition_of,
+    published_version,
+    version_name,
+    version_names,
+)
 from lianban.catalog.tests.factories import (
     DepartmentFactory,
     ServiceItemFactory,
@@ -97,6 +102,21 @@ def test_the_version_in_force_is_read_without_its_snapshot_once_compiled(
     assert again is first
     assert len(queries.captured_queries) == 1
     assert '"snapshot"' not in queries.captured_queries[0]["sql"]
+
+
+def test_version_names_are_read_once_per_process_for_many_versions(bundle, editor, supervisor):
+    v1 = publish(services.bundle_submit_for_filing(bundle=bundle, actor=editor), supervisor)
+    ServiceItem.objects.filter(code="SCJGJ-003").update(promised_limit_days=2)
+    v2 = publish(services.bundle_submit_for_filing(bundle=bundle, actor=editor), supervisor)
+    with CaptureQueriesContext(connection) as queries:
+        names = version_names([v1.pk, v2.pk, v1.pk])
+    assert names == {v1.pk: bundle.name, v2.pk: bundle.name}
+    assert len(queries.captured_queries) == 1  # both versions in one query
+    with CaptureQueriesContext(connection) as queries:
+        assert version_names([v2.pk]) == {v2.pk: bundle.name}
+        assert version_name(v1.pk) == bundle.name
+    assert queries.captured_queries == []
+    assert version_names([]) == {}
 
 
 def test_a_version_cannot_be_changed_once_made(bundle, editor):
