@@ -1096,14 +1096,16 @@ def load_pass(base: str, world: World, title: str, think: float, mix: dict[str, 
         f"{total:,} requests in {elapsed:.0f} s = {total / elapsed:.1f} requests/s; "
         f"the load generator itself used {share:.2f} of a core"
     )
+    counted = elapsed
     if rec.start:
         report(f"the first {WARMUP:g} s, every path (not counted below)", rec.start)
+        counted = max(elapsed - WARMUP, 1.0)
     targets = {"department: queue": 50}
     worst = 0.0
     for path in sorted(rec.samples):
         samples = rec.samples[path]
         target = targets.get(path, 300 if path.startswith("dashboard") else None)
-        report(f"{path} ({len(samples) / elapsed:.1f}/s)", samples, target_ms=target)
+        report(f"{path} ({len(samples) / counted:.1f}/s)", samples, target_ms=target)
         worst = max(worst, sorted(samples)[min(len(samples) - 1, round(0.99 * (len(samples) - 1)))])
         if rec.errors[path]:
             print(f"    errors: {len(rec.errors[path])}, e.g. {rec.errors[path][:3]}")

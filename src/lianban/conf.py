@@ -117,6 +117,11 @@ SETTINGS: dict[str, Setting] = {
         "credit_code",
         "Claim with a legal person's unified social credit code (present: a legal person).",
     ),
+    "LIANBAN_WARM_UP": Setting(
+        "true",
+        "A web process (lianban.wsgi) imports its views and compiles its templates and the "
+        "definitions in force before its first request (true/false).",
+    ),
     "LIANBAN_OIDC_CLAIM_ORG_NAME": Setting("org_name", "Claim with a legal person's name."),
     "LIANBAN_OIDC_CLAIM_LEGAL_REPRESENTATIVE": Setting(
         "legal_representative", "Claim with a legal person's legal representative (optional)."

@@ -5,8 +5,10 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lianban.settings")
 application = get_wsgi_application()
 
-# Ready before the first request: see lianban.common.warmup.
-if os.environ.get("LIANBAN_WARM_UP", "true").lower() not in ("0", "false", "no"):
+from lianban.conf import env_bool  # noqa: E402  (settings first)
+
+if env_bool("LIANBAN_WARM_UP"):
+    # Ready before the first request: see lianban.common.warmup.
     from lianban.common.warmup import warm_up
 
     warm_up()

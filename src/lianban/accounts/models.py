@@ -104,11 +104,17 @@ class Applicant(models.Model):
 
     @property
     def masked_identifier(self) -> str:
+        return self.mask(self.kind, self.id_number, self.credit_code)
+
+    @staticmethod
+    def mask(kind: str, id_number: str, credit_code: str) -> str:
+        """What :attr:`masked_identifier` shows, from the columns alone (for lists read as
+        rows, without an instance per applicant)."""
         from lianban.common.identity import mask_credit_code, mask_resident_id
 
-        if self.kind == self.Kind.NATURAL:
-            return mask_resident_id(self.id_number)
-        return mask_credit_code(self.credit_code)
+        if kind == Applicant.Kind.NATURAL:
+            return mask_resident_id(id_number)
+        return mask_credit_code(credit_code)
 
     @property
     def masked_phone(self) -> str:

@@ -29,7 +29,7 @@ def _row(row: dict[str, Any], finished: bool) -> str:
     else:
         light_cell = "—"
     if finished:
-        at = row["case"].finished_at
+        at = row["finished_at"]
         due_cell = timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else ""
     elif row["clock"]:
         provisional = PROVISIONAL if row["provisional"] else ""

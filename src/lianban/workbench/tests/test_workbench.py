@@ -303,6 +303,8 @@ def test_the_queue_filters_by_status_and_item_searches_and_pages(client, restaur
 
         html = client.get("/workbench/", {"status": "finished"}).content.decode()
         assert url(refused) in html and url(first) not in html and "不予受理" in html
+        refused_row = section(html, f'id="case-row-{refused.pk}"', "</tr>")
+        assert "<td>2026-03-10 10:00</td>" in refused_row  # refused at 10:00 in the hall
 
         html = client.get("/workbench/", {"status": "all", "item": "SCJGJ-002"}).content.decode()
         table = section(html, 'id="case-queue"', "</table>")
@@ -369,12 +371,10 @@ def test_the_queue_costs_the_same_number_of_queries_however_long_it_is(client, r
 
 
 def test_a_queue_row_escapes_what_records_say_and_prints_times_in_the_halls_zone():
-    from types import SimpleNamespace
-
     from lianban.workbench.templatetags.workbench import queue_body
 
     open_row = {
-        "case": SimpleNamespace(finished_at=None),
+        "finished_at": None,
         "clock": object(),
         "light": "red",
         "light_label": "已超期",
@@ -404,7 +404,7 @@ def test_a_queue_row_escapes_what_records_say_and_prints_times_in_the_halls_zone
 
     finished = {
         **open_row,
-        "case": SimpleNamespace(finished_at=dt.datetime(2026, 3, 10, 2, 30, tzinfo=dt.UTC)),
+        "finished_at": dt.datetime(2026, 3, 10, 2, 30, tzinfo=dt.UTC),
         "clock": None,
         "light": None,
         "extended": False,
@@ -419,12 +419,7 @@ def test_a_queue_row_escapes_what_records_say_and_prints_times_in_the_halls_zone
     assert "<td>2026-03-10 10:30</td>" in html  # 10:30 in the hall, 02:30 UTC
     assert '<span class="small">　不予许可</span>' in html and "已延期" not in html
     # An open case without a running clock (waiting for an earlier item) has no due date.
-    assert (
-        queue_body([{**finished, "case": SimpleNamespace(finished_at=None)}], False).count(
-            "<td>—</td>"
-        )
-        == 2
-    )
+    assert queue_body([{**finished, "finished_at": None}], False).count("<td>—</td>") == 2
 
 
 # The case page.
