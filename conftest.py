@@ -10,6 +10,11 @@ import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# Test modules import lianban.wsgi (the API's fuzzing, at collection): its warm-up would read
+# the catalog before pytest-django has made the test database. The warm-up has tests of its
+# own, and the gunicorn servers the suite starts turn it on as production has it.
+os.environ.setdefault("LIANBAN_WARM_UP", "false")
+
 # The ``shared_database`` fixture of the tests that run worker processes.
 pytest_plugins = ["lianban.tests.workers"]
 

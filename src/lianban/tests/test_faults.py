@@ -139,6 +139,7 @@ class WebServer:
             DATABASE_URL=database_url,
             LIANBAN_DEBUG="false",  # what production shows: never a traceback page
             LIANBAN_API_RATE_LIMIT="0",
+            LIANBAN_WARM_UP="true",  # as production starts its web processes
         )
         self.log = (data / "gunicorn.log").open("w+b")
         self.process = subprocess.Popen(
