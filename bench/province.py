@@ -104,13 +104,13 @@ PASSES = os.environ.get("BENCH_PASSES", "mixed,mixed-nothink,pages,at-once").spl
 # As the README deploys it: notices sealed by a sealing worker after the change commits
 # (BENCH_SEAL_IN_WORKER=0: sealed within the request, the embedded default's way).
 SEAL_IN_WORKER = os.environ.get("BENCH_SEAL_IN_WORKER", "1") == "1"
-# The sealing worker's niceness: on the web workers' own cores, a background worker that
-# yields to them (a separate machine, as the README deploys it, has the same effect).
 # Seconds at the start of each pass whose requests are reported on one line of their own and
 # left out of the figures per path: every person's first click comes in the same second.
 WARMUP = float(os.environ.get("BENCH_WARMUP", "5"))
 # A file name: every request of each pass written to <name>.<pass>.tsv (end time, path, ms).
 TRACE = os.environ.get("BENCH_TRACE", "")
+# The sealing worker's niceness: on the web workers' own cores, a background worker that
+# yields to them (a separate machine, as the README deploys it, has the same effect).
 SEALER_NICE = int(os.environ.get("BENCH_SEALER_NICE", "0"))
 # e.g. redis://127.0.0.1:6379/15: the shared cache the README deploys with.
 CACHE_URL = os.environ.get("BENCH_CACHE_URL", "")

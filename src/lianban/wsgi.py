@@ -2,10 +2,10 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from lianban.conf import env_bool
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lianban.settings")
 application = get_wsgi_application()
-
-from lianban.conf import env_bool  # noqa: E402  (settings first)
 
 if env_bool("LIANBAN_WARM_UP"):
     # Ready before the first request: see lianban.common.warmup.

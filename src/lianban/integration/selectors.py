@@ -17,7 +17,6 @@ from lianban.cases import clocks
 from lianban.cases.models import ItemCase
 from lianban.cases.transitions import allowed_actions
 from lianban.common.errors import DomainError
-from lianban.common.identity import mask_identifier
 from lianban.integration.auth import ClientContext
 from lianban.integration.models import ApiCall, ClientSystem, WebhookDelivery
 from lianban.workbench import selectors as workbench
@@ -85,9 +84,7 @@ def list_page(qs: QuerySet[ItemCase], offset: int, limit: int) -> list[dict[str,
             "item_name": item_name,
             "receipt_number": receipt or "",
             "applicant_name": name,
-            "applicant_identifier": mask_identifier(
-                id_number if kind == Applicant.Kind.NATURAL else credit_code
-            ),
+            "applicant_identifier": Applicant.mask(kind, id_number, credit_code),
             "running_due": running_due,
             "extended": extended,
             "dispatched_at": dispatched_at,
