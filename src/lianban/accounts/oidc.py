@@ -447,7 +447,7 @@ class OIDCBackend(BaseBackend):
             return applicant_sign_in(identity, issuer=issuer, subject=subject)
 
     def get_user(self, user_id: Any) -> User | None:
-        user = User.objects.filter(pk=user_id).first()
+        user = User.objects.select_related("applicant").filter(pk=user_id).first()
         if user is None or refusal(user):
             return None
         return user

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from lianban.accounts import backends
 from lianban.accounts.forms import RegisterForm, SignInForm
 from lianban.accounts.models import User
 from lianban.accounts.services import applicant_register
@@ -47,7 +48,7 @@ def register(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
             return render(request, "accounts/register.html", {"form": form}, status=400)
         assert applicant.user is not None
-        login(request, applicant.user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, applicant.user, backend=backends.PATH)
         if form.credit_warning:
             messages.warning(request, form.credit_warning)
         messages.success(request, "注册成功。")

@@ -30,7 +30,9 @@ class Submitted(NamedTuple):
     warnings: list[dict[str, str]]  # the form's
 
 
-@transaction.atomic
+# No savepoint: the caller (the idempotent command) rolls its whole transaction back if any
+# step fails, so the steps need none of their own either.
+@transaction.atomic(savepoint=False)
 @appended_together()
 def application_submit_at_once(
     *,
@@ -49,7 +51,7 @@ def application_submit_at_once(
     The steps' events are appended to the audit chain together at the end, so that the chain's
     head, which every writer waits for, is held for that moment only; if a step failed, the
     call raises and none is appended."""
-    application = services.application_start(
+    application = services.open_draft(
         bundle_code=bundle_code,
         answers=answers,
         applicant=applicant,

@@ -106,6 +106,16 @@ def application_start(
     *, bundle_code: str, answers: Any, applicant: Applicant, channel: str, actor: Any
 ) -> Application:
     """Open a draft for ``applicant`` under the version of the bundle now in force."""
+    return open_draft(
+        bundle_code=bundle_code, answers=answers, applicant=applicant, channel=channel, actor=actor
+    )
+
+
+def open_draft(
+    *, bundle_code: str, answers: Any, applicant: Applicant, channel: str, actor: Any
+) -> Application:
+    """:func:`application_start` inside a caller's transaction that is rolled back whole if
+    anything in it fails (一次提交): no savepoint of its own, one round trip fewer each way."""
     if channel == Application.Channel.WINDOW and not _is_clerk(actor):
         raise NotAllowed("只有窗口人员可以在窗口代为申请。")
     if channel == Application.Channel.ONLINE and applicant.user_id != getattr(actor, "pk", None):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
 from typing import Any
 
 from django.core.files.storage import FileSystemStorage
@@ -20,6 +21,8 @@ from lianban.common.errors import DomainError
 log = logging.getLogger("lianban.storage")
 
 FULL = {errno.ENOSPC, errno.EDQUOT}
+# A new file, never one already there (as Django's storage opens it).
+CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
 class StorageFull(DomainError):
@@ -30,6 +33,8 @@ class StorageFull(DomainError):
 class LianbanFileStorage(FileSystemStorage):
     def _save(self, name: str, content: Any) -> str:
         try:
+            if self._plain(content):
+                return self._write(name, content)
             return str(super()._save(name, content))  # type: ignore[misc]
         except OSError as exc:
             if exc.errno not in FULL:
@@ -41,3 +46,34 @@ class LianbanFileStorage(FileSystemStorage):
                 "服务器存储空间已满，文件未能保存，已提交的其他内容不受影响。请稍后再试，或告知窗口工作人员。",
                 path="file",
             ) from exc
+
+    def _plain(self, content: Any) -> bool:
+        # Nothing asked of Django's _save beyond writing the bytes: no upload spooled to a
+        # temporary file to move, no modes to set.
+        return (
+            not hasattr(content, "temporary_file_path")
+            and self.file_permissions_mode is None
+            and self.directory_permissions_mode is None
+        )
+
+    def _write(self, name: str, content: Any) -> str:
+        """Django's ``_save`` for a file held in memory (every material, notice and document
+        is), without what costs a third of its time there: an exclusive lock on a file only
+        this call can know of yet (it is created with O_EXCL), and two ``stat`` calls to give
+        it the storage root's group, which a file created in the root's tree has already."""
+        full_path = self.path(name)
+        os.makedirs(os.path.dirname(full_path), exist_ok=True)
+        while True:
+            try:
+                fd = os.open(full_path, CREATE, 0o666)
+            except FileExistsError:
+                name = self.get_available_name(name)
+                full_path = self.path(name)
+                continue
+            chunks = iter(content.chunks())
+            first = next(chunks, b"")
+            with os.fdopen(fd, "wb" if isinstance(first, bytes) else "w") as f:
+                f.write(first)
+                for chunk in chunks:
+                    f.write(chunk)
+            return os.path.relpath(full_path, self.location).replace("\\", "/")

@@ -272,7 +272,7 @@ def test_the_default_settings_leave_it_off(monkeypatch, tmp_path):
     monkeypatch.delenv("LIANBAN_OIDC_ISSUER", raising=False)
     wired = settings_from_environment(monkeypatch, tmp_path)
     assert wired["LIANBAN_OIDC"] is None
-    assert "AUTHENTICATION_BACKENDS" not in wired
+    assert wired["AUTHENTICATION_BACKENDS"] == ["lianban.accounts.backends.ModelBackend"]
     assert "lianban.accounts.oidc.context" not in str(wired["TEMPLATES"])
 
 

@@ -9,10 +9,13 @@ import os
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import TemporaryUploadedFile
 
 from lianban.applications import services as intake
 from lianban.applications.models import MaterialFile
 from lianban.applications.tests.factories import PDF, ApplicantFactory, pdf, published_restaurant
+from lianban.common.storage import LianbanFileStorage
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +75,37 @@ def test_a_full_disk_loses_nothing_and_says_so(client, settings, monkeypatch):
     assert after == before  # no partial file, the first version intact
     with first.file.open("rb") as fh:
         assert fh.read() == PDF
+
+
+def test_a_file_in_memory_is_written_whole_under_a_name_of_its_own(tmp_path):
+    storage = LianbanFileStorage(location=tmp_path)
+    first = storage.save("materials/1-lease-v1.pdf", ContentFile(PDF))
+    again = storage.save("materials/1-lease-v1.pdf", ContentFile(PDF + b"% another"))
+    empty = storage.save("materials/empty.txt", ContentFile(b""))
+    text = storage.save("notes/说明.txt", ContentFile("一次告知"))
+
+    assert first == "materials/1-lease-v1.pdf"
+    assert again != first and again.startswith("materials/1-lease-v1_")
+    assert (tmp_path / first).read_bytes() == PDF  # not overwritten by the second
+    assert (tmp_path / again).read_bytes() == PDF + b"% another"
+    assert (tmp_path / empty).read_bytes() == b""
+    assert (tmp_path / text).read_text(encoding="utf-8") == "一次告知"
+
+
+def test_an_upload_spooled_to_disk_is_moved_as_django_does(tmp_path):
+    storage = LianbanFileStorage(location=tmp_path / "media")
+    upload = TemporaryUploadedFile("big.pdf", "application/pdf", len(PDF), None)
+    upload.write(PDF)
+    upload.seek(0)
+    name = storage.save("materials/big.pdf", upload)
+    assert (tmp_path / "media" / name).read_bytes() == PDF
+    upload.close()
+
+
+def test_modes_asked_for_are_set(tmp_path):
+    storage = LianbanFileStorage(
+        location=tmp_path, file_permissions_mode=0o640, directory_permissions_mode=0o750
+    )
+    name = storage.save("sealed/a.pdf", ContentFile(PDF))
+    assert (tmp_path / name).stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "sealed").stat().st_mode & 0o777 == 0o750
