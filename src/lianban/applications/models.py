@@ -35,9 +35,8 @@ class Application(models.Model):
         Applicant, on_delete=models.PROTECT, related_name="applications", verbose_name="申请人"
     )
     channel = models.CharField("申请渠道", max_length=8, choices=Channel.choices)
-    status = models.CharField(
-        "状态", max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True
-    )
+    # Not indexed alone: both indexes below start with it.
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.DRAFT)
     receipt_number = models.CharField("收件编号", max_length=20, unique=True, null=True, blank=True)
     answers = models.JSONField("情形回答", default=dict)
     item_codes = models.JSONField("适用事项", default=list)
@@ -139,10 +138,12 @@ class MaterialFile(models.Model):
         C = "C", "C 申请人上传"
         D = "D", "D 书面承诺替代"
 
+    # Found through the unique (application, material code, version) index, as each is read:
+    # no index of their own to write with every file.
     application = models.ForeignKey(
-        Application, on_delete=models.PROTECT, related_name="material_files"
+        Application, on_delete=models.PROTECT, related_name="material_files", db_index=False
     )
-    material_code = models.SlugField("材料编码", max_length=64)
+    material_code = models.SlugField("材料编码", max_length=64, db_index=False)
     version = models.PositiveSmallIntegerField("版本")
     file = models.FileField("文件", upload_to="materials/%Y/%m/")
     original_name = models.CharField("原文件名", max_length=200)
@@ -180,7 +181,9 @@ class MaterialReview(models.Model):
         IRREGULAR = "irregular", "不符合要求"
         DEFERRED = "deferred", "容缺后补"
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reviews")
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="reviews", db_index=False
+    )
     round = models.PositiveSmallIntegerField("审查轮次", default=1)
     material_code = models.SlugField("材料编码", max_length=64)
     verdict = models.CharField("审查结论", max_length=10, choices=Verdict.choices)
@@ -245,7 +248,10 @@ class Commitment(models.Model):
     """容缺受理: a secondary material the applicant promised in writing to hand in later."""
 
     application = models.ForeignKey(
-        Application, on_delete=models.PROTECT, related_name="commitments"
+        Application,
+        on_delete=models.PROTECT,
+        related_name="commitments",
+        db_index=False,
     )
     material_code = models.SlugField("材料编码", max_length=64)
     material_name = models.CharField("材料名称", max_length=128)
@@ -270,7 +276,9 @@ class ApplicationItem(models.Model):
     """Hand-over: one applicable item of a received application, with exactly the fields
     and materials its department may see (minimum necessary)."""
 
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="items")
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="items", db_index=False
+    )
     item_code = models.CharField("事项编码", max_length=32)
     item_name = models.CharField("事项名称", max_length=200)
     department = models.ForeignKey(
@@ -301,7 +309,10 @@ class UserIdempotencyRecord(models.Model):
     kept per user (a department system's are kept per client, in ``integration``) and
     replayed when the same key comes again with the same request."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Indexed by the unique (user, key) below.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     key = models.CharField(max_length=200)
     fingerprint = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()

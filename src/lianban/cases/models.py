@@ -27,10 +27,16 @@ class ItemCase(models.Model):
         APPROVED = "approved", "准予"
         DENIED = "denied", "不予"
 
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="cases")
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     item = models.OneToOneField(ApplicationItem, on_delete=models.PROTECT, related_name="case")
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="cases", verbose_name="办理部门"
+        Department,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name="办理部门",
+        db_index=False,
     )
     item_code = models.CharField("事项编码", max_length=32)
     item_name = models.CharField("事项名称", max_length=200)
@@ -97,7 +103,9 @@ class Clock(models.Model):
         DECISION = "decision", "办理"
         RETURN = "return", "结果送回窗口"
 
-    case = models.ForeignKey(ItemCase, on_delete=models.CASCADE, related_name="clocks")
+    case = models.ForeignKey(
+        ItemCase, on_delete=models.CASCADE, related_name="clocks", db_index=False
+    )
     kind = models.CharField("时限", max_length=12, choices=Kind.choices)
     started_on = models.DateField("起算日")
     limit_days = models.PositiveSmallIntegerField("时限（工作日）")

@@ -140,7 +140,9 @@ class ServiceItem(models.Model):
 
 
 class ItemMaterial(models.Model):
-    item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="item_materials")
+    item = models.ForeignKey(
+        ServiceItem, on_delete=models.CASCADE, related_name="item_materials", db_index=False
+    )
     material = models.ForeignKey(Material, on_delete=models.PROTECT, verbose_name="材料")
     secondary = models.BooleanField(
         "次要材料", default=False, help_text="次要材料可容缺受理：申请人书面承诺后补交。"
@@ -158,7 +160,9 @@ class ItemMaterial(models.Model):
 
 
 class ItemField(models.Model):
-    item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="item_fields")
+    item = models.ForeignKey(
+        ServiceItem, on_delete=models.CASCADE, related_name="item_fields", db_index=False
+    )
     field = models.ForeignKey(Field, on_delete=models.PROTECT, verbose_name="字段")
     required = models.BooleanField("必填", default=True)
     position = models.PositiveSmallIntegerField("顺序", default=0)
@@ -226,7 +230,9 @@ class Bundle(models.Model):
 class Situation(models.Model):
     """情形: a question whose answer selects which items apply."""
 
-    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="situations")
+    bundle = models.ForeignKey(
+        Bundle, on_delete=models.CASCADE, related_name="situations", db_index=False
+    )
     key = models.SlugField("键", max_length=64)
     text = models.CharField("问题", max_length=200)
     multiple = models.BooleanField("可多选", default=False)
@@ -249,7 +255,9 @@ class Situation(models.Model):
 
 
 class SituationOption(models.Model):
-    situation = models.ForeignKey(Situation, on_delete=models.CASCADE, related_name="options")
+    situation = models.ForeignKey(
+        Situation, on_delete=models.CASCADE, related_name="options", db_index=False
+    )
     key = models.SlugField("键", max_length=64)
     label = models.CharField("选项", max_length=128)
     position = models.PositiveSmallIntegerField("顺序", default=0)
@@ -269,7 +277,9 @@ class BundleItem(models.Model):
     printed for it there (the seed prints different levels for one item in different
     bundles), the answers under which it applies, and the items it must wait for."""
 
-    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="bundle_items")
+    bundle = models.ForeignKey(
+        Bundle, on_delete=models.CASCADE, related_name="bundle_items", db_index=False
+    )
     item = models.ForeignKey(
         ServiceItem, on_delete=models.PROTECT, related_name="bundle_items", verbose_name="联办事项"
     )
@@ -304,7 +314,9 @@ class BundleVersion(models.Model):
         PUBLISHED = "published", "已发布"
         SUPERSEDED = "superseded", "已被新版本取代"
 
-    bundle = models.ForeignKey(Bundle, on_delete=models.PROTECT, related_name="versions")
+    bundle = models.ForeignKey(
+        Bundle, on_delete=models.PROTECT, related_name="versions", db_index=False
+    )
     number = models.PositiveIntegerField("版本号")
     status = models.CharField(
         "状态", max_length=16, choices=Status.choices, default=Status.SUBMITTED

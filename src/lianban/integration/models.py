@@ -119,7 +119,12 @@ class ApiCall(models.Model):
     """One API call of a department system, reads included (who read which case when)."""
 
     client = models.ForeignKey(
-        ClientSystem, on_delete=models.CASCADE, related_name="calls", null=True, blank=True
+        ClientSystem,
+        on_delete=models.CASCADE,
+        related_name="calls",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     presented_client_id = models.CharField("出示的客户端标识", max_length=80, blank=True)
     method = models.CharField(max_length=8)
@@ -143,7 +148,10 @@ class IdempotencyRecord(models.Model):
     """The response a command gave under an ``Idempotency-Key``, per client, replayed when
     the same key comes again with the same request."""
 
-    client = models.ForeignKey(ClientSystem, on_delete=models.CASCADE, related_name="+")
+    # Indexed by the unique (client, key) below.
+    client = models.ForeignKey(
+        ClientSystem, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     key = models.CharField(max_length=200)
     fingerprint = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
@@ -197,7 +205,10 @@ class WebhookDelivery(models.Model):
         FAILED = "failed", "投递失败（已停止重试）"
 
     subscription = models.ForeignKey(
-        Subscription, on_delete=models.CASCADE, related_name="deliveries"
+        Subscription,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     event_id = models.UUIDField("事件标识", default=uuid.uuid4)
     event_type = models.CharField("事件类型", max_length=40)
@@ -269,7 +280,10 @@ class ForwardedApplication(models.Model):
         "applications.Application", on_delete=models.PROTECT, related_name="forwarded_from"
     )
     client = models.ForeignKey(
-        ClientSystem, on_delete=models.PROTECT, related_name="forwarded_applications"
+        ClientSystem,
+        on_delete=models.PROTECT,
+        related_name="forwarded_applications",
+        db_index=False,
     )
     origin_receipt_number = models.CharField("原收件编号", max_length=20)
     origin_case_id = models.BigIntegerField("原办件编号")

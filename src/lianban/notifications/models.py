@@ -24,6 +24,7 @@ class Notification(models.Model):
         verbose_name="接收人",
         null=True,
         blank=True,
+        db_index=False,  # the (recipient, read at) index below starts with it
     )
     # SMS goes to a phone number: applicants taken at the window may have no account.
     phone = models.CharField("手机号码", max_length=11, blank=True)

@@ -63,6 +63,7 @@ class Occasion(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name="窗口人员",
+        db_index=False,
     )
     token_hash = models.CharField(max_length=64, unique=True)
     expires_at = models.DateTimeField("邀请有效期至")
@@ -140,7 +141,9 @@ class Rectification(models.Model):
         PARTLY = "partly", "部分属实"
         FALSE = "false", "不属实"
 
-    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="rectifications")
+    review = models.ForeignKey(
+        Review, on_delete=models.PROTECT, related_name="rectifications", db_index=False
+    )
     department = models.ForeignKey(
         Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

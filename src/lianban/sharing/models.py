@@ -106,7 +106,9 @@ class ReferenceRecord(models.Model):
     """The reference registry's data: one record of a data item about one subject (a resident
     identity number or a credit code)."""
 
-    data_item = models.ForeignKey(DataItem, on_delete=models.CASCADE, related_name="records")
+    data_item = models.ForeignKey(
+        DataItem, on_delete=models.CASCADE, related_name="records", db_index=False
+    )
     subject = models.CharField("主体标识", max_length=18, db_index=True)
     data = models.JSONField("数据")
 
@@ -188,7 +190,12 @@ class AccessLog(models.Model):
     data_item = models.ForeignKey(DataItem, on_delete=models.PROTECT, related_name="reads")
     # Whose data: the applicant (for their "who read my data" page) and a masked identifier.
     subject = models.ForeignKey(
-        "accounts.Applicant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Applicant",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     subject_masked = models.CharField("主体", max_length=24)
     application = models.ForeignKey(

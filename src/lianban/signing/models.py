@@ -113,7 +113,9 @@ class IssuedDocument(models.Model):
     sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
     sm3 = models.CharField("SM3", max_length=64)
     size = models.PositiveIntegerField("字节数")
-    seal = models.ForeignKey(Seal, on_delete=models.PROTECT, related_name="documents")
+    seal = models.ForeignKey(
+        Seal, on_delete=models.PROTECT, related_name="documents", db_index=False
+    )
     signer = models.ForeignKey(
         Credential,
         null=True,
