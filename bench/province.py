@@ -114,6 +114,10 @@ TRACE = os.environ.get("BENCH_TRACE", "")
 SEALER_NICE = int(os.environ.get("BENCH_SEALER_NICE", "0"))
 # e.g. redis://127.0.0.1:6379/15: the shared cache the README deploys with.
 CACHE_URL = os.environ.get("BENCH_CACHE_URL", "")
+# The indexes read into the operating system's cache before the passes (PostgreSQL,
+# pg_prewarm), as a server in service holds them; just made, or after a restart, every audit
+# INSERT waits for the disk instead (BENCH_PREWARM=0 to measure that).
+PREWARM = os.environ.get("BENCH_PREWARM", "1") == "1"
 SEALED = " (notice to the sealing worker)" if SEAL_IN_WORKER else " (sealed)"
 
 
@@ -651,6 +655,30 @@ def make_world(applicants: int) -> World:
     return world
 
 
+def prewarm() -> None:
+    """Every index of the database read into the operating system's cache (pg_prewarm's
+    'read' mode, not PostgreSQL's own buffers), when the extension can be had."""
+    from django.db import DatabaseError, connection, transaction
+
+    start = time.perf_counter()
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+            cur.execute(
+                "SELECT count(*), coalesce(sum(pg_prewarm(indexrelid, 'read')), 0) * 8192 "
+                "FROM pg_stat_user_indexes"
+            )
+            indexes, size = cur.fetchone()
+    except DatabaseError as exc:
+        print(f"indexes not prewarmed ({exc}): the first minutes read them from disk")
+        return
+    print(
+        f"{indexes} indexes ({size / 2**30:.1f} GiB) read into the OS cache in "
+        f"{time.perf_counter() - start:.0f} s",
+        flush=True,
+    )
+
+
 def prepare_fonts() -> None:
     """The document fonts, prepared once per machine as the deployment does (``lianban
     prepare_fonts``): taken from the default data folder when they are there, else made."""
@@ -1161,6 +1189,8 @@ def main() -> None:
         flush=True,
     )
     prepare_fonts()
+    if PREWARM and connection.vendor == "postgresql":
+        prewarm()
     world = make_world(applicants=USERS * 3 + 10)
     if connection.vendor == "postgresql":
         # The statistics as autovacuum keeps them in service: the data set was analyzed when
