@@ -32,15 +32,17 @@ class StorageFull(DomainError):
 
 class LianbanFileStorage(FileSystemStorage):
     def _save(self, name: str, content: Any) -> str:
+        plain = self._plain(content)
         try:
-            if self._plain(content):
-                return self._write(name, content)
+            if plain:
+                return self._write(name, content)  # removes what it wrote of a failed file
             return str(super()._save(name, content))  # type: ignore[misc]
         except OSError as exc:
             if exc.errno not in FULL:
                 raise
-            with contextlib.suppress(OSError):
-                self.delete(name)  # what was written of it
+            if not plain:
+                with contextlib.suppress(OSError):
+                    self.delete(name)  # what was written of it
             log.error("storage full while saving %s", name)
             raise StorageFull(
                 "服务器存储空间已满，文件未能保存，已提交的其他内容不受影响。请稍后再试，或告知窗口工作人员。",
@@ -48,12 +50,10 @@ class LianbanFileStorage(FileSystemStorage):
             ) from exc
 
     def _plain(self, content: Any) -> bool:
-        # Nothing asked of Django's _save beyond writing the bytes: no upload spooled to a
-        # temporary file to move, no modes to set.
+        # Nothing asked of Django's _save beyond writing the bytes and the file's mode: no
+        # upload spooled to a temporary file to move, no directory mode to set.
         return (
-            not hasattr(content, "temporary_file_path")
-            and self.file_permissions_mode is None
-            and self.directory_permissions_mode is None
+            not hasattr(content, "temporary_file_path") and self.directory_permissions_mode is None
         )
 
     def _write(self, name: str, content: Any) -> str:
@@ -70,10 +70,18 @@ class LianbanFileStorage(FileSystemStorage):
                 name = self.get_available_name(name)
                 full_path = self.path(name)
                 continue
-            chunks = iter(content.chunks())
-            first = next(chunks, b"")
-            with os.fdopen(fd, "wb" if isinstance(first, bytes) else "w") as f:
-                f.write(first)
-                for chunk in chunks:
-                    f.write(chunk)
+            try:
+                chunks = iter(content.chunks())
+                first = next(chunks, b"")
+                with os.fdopen(fd, "wb" if isinstance(first, bytes) else "w") as f:
+                    f.write(first)
+                    for chunk in chunks:
+                        f.write(chunk)
+            except BaseException:
+                # This call's own file, under whatever name it got: never another one's.
+                with contextlib.suppress(OSError):
+                    os.remove(full_path)
+                raise
+            if self.file_permissions_mode is not None:
+                os.chmod(full_path, self.file_permissions_mode)
             return os.path.relpath(full_path, self.location).replace("\\", "/")

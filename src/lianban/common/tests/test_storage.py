@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import TemporaryUploadedFile
 from lianban.applications import services as intake
 from lianban.applications.models import MaterialFile
 from lianban.applications.tests.factories import PDF, ApplicantFactory, pdf, published_restaurant
-from lianban.common.storage import LianbanFileStorage
+from lianban.common.storage import LianbanFileStorage, StorageFull
 
 pytestmark = pytest.mark.django_db
 
@@ -103,9 +103,26 @@ def test_an_upload_spooled_to_disk_is_moved_as_django_does(tmp_path):
 
 
 def test_modes_asked_for_are_set(tmp_path):
-    storage = LianbanFileStorage(
-        location=tmp_path, file_permissions_mode=0o640, directory_permissions_mode=0o750
+    files_only = LianbanFileStorage(location=tmp_path / "a", file_permissions_mode=0o600)
+    name = files_only.save("sealed/a.pdf", ContentFile(PDF))
+    assert (tmp_path / "a" / name).stat().st_mode & 0o777 == 0o600
+    both = LianbanFileStorage(
+        location=tmp_path / "b", file_permissions_mode=0o640, directory_permissions_mode=0o750
     )
-    name = storage.save("sealed/a.pdf", ContentFile(PDF))
-    assert (tmp_path / name).stat().st_mode & 0o777 == 0o640
-    assert (tmp_path / "sealed").stat().st_mode & 0o777 == 0o750
+    name = both.save("sealed/b.pdf", ContentFile(PDF))
+    assert (tmp_path / "b" / name).stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "b" / "sealed").stat().st_mode & 0o777 == 0o750
+
+
+def test_a_full_disk_after_a_name_taken_meanwhile_removes_only_its_own_file(tmp_path, monkeypatch):
+    # Another upload took the name between the free-name check and the write (save() checks,
+    # _save() writes): this one writes under another name, and when the disk is full it
+    # removes that partial file, never the other upload's.
+    storage = LianbanFileStorage(location=tmp_path)
+    theirs = storage.save("materials/7-lease-v1.pdf", ContentFile(PDF))
+    monkeypatch.setattr(os, "fdopen", FullDisk(tmp_path))
+    with pytest.raises(StorageFull):
+        storage._save(theirs, ContentFile(PDF + b"% mine"))
+    monkeypatch.undo()
+    assert [p.name for p in (tmp_path / "materials").iterdir()] == ["7-lease-v1.pdf"]
+    assert (tmp_path / theirs).read_bytes() == PDF
