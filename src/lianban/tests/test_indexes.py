@@ -13,12 +13,7 @@ from django.utils import timezone
 
 from lianban.audit.models import Event
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="index definitions read from PostgreSQL"
-    ),
-]
+pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
 
 INDEXES = """
 SELECT i.relname, x.indisunique, x.indpred IS NOT NULL,
