@@ -155,9 +155,15 @@ def submit_at_once(
             applicant=request.user.applicant,  # type: ignore[union-attr]
             actor=request.user,
         )
-        # Laid out from what the submission holds in hand: it has read nothing else yet.
+        # Laid out from what the submission holds in hand: it has read nothing else yet. The
+        # receipt number is taken after, with the chain's head (application_submit_at_once).
         body = _present(submitted.application, submitted_with=submitted.files)
-        return idempotency.Result(201, {**body, "warnings": submitted.warnings})
+        application = submitted.application
+        return idempotency.Result(
+            201,
+            {**body, "warnings": submitted.warnings},
+            late=lambda: {"receipt_number": application.receipt_number},
+        )
 
     return idempotency.run(
         user=request.user,

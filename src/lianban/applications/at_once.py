@@ -46,7 +46,9 @@ def application_submit_at_once(
     actor: Any,
 ) -> Submitted:
     """Start, fill, hand in ``materials`` ({material code: (file, its name)}), choose the
-    delivery and submit.
+    delivery and submit. The receipt number is taken as the events are appended: inside the
+    caller's own ``appended_together`` block, ``receipt_number`` is filled when that block
+    ends (see :func:`services.submit_checked`).
 
     The steps' events are appended to the audit chain together at the end, so that the chain's
     head, which every writer waits for, is held for that moment only; if a step failed, the
@@ -95,7 +97,10 @@ def application_submit_at_once(
     set_delivery(application, delivery_method, address, actor=actor)
     try:
         submitted = services.submit_checked(
-            application=application, actor=actor, files=[f.material_code for f in stored]
+            application=application,
+            actor=actor,
+            files=[f.material_code for f in stored],
+            numbered_last=True,
         )
     except BaseException:
         # Refused (incomplete) or failed: the transaction keeps no row, nor the disk a file.

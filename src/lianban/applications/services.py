@@ -41,7 +41,7 @@ from lianban.applications.selectors import (
     supplement_limit,
 )
 from lianban.applications.transitions import EDITABLE, target_status
-from lianban.audit.services import appended_together, record_event
+from lianban.audit.services import appended_together, before_append, record_event
 from lianban.catalog.models import Department
 from lianban.catalog.planner import PlanError, make_plan
 from lianban.catalog.selectors import definition_of, published_version
@@ -437,11 +437,23 @@ def application_submit(*, application: Application, actor: Any) -> Application:
 
 
 def submit_checked(
-    *, application: Application, actor: Any, files: Iterable[str] | None = None
+    *,
+    application: Application,
+    actor: Any,
+    files: Iterable[str] | None = None,
+    numbered_last: bool = False,
 ) -> Application:
     """:func:`application_submit` once the caller has locked the online application (or
     opened it in this transaction) and checked who submits it; ``files`` as for
-    :func:`_completeness_errors`."""
+    :func:`_completeness_errors`.
+
+    Every submission of the day waits for the day's receipt counter until the one holding it
+    commits. ``numbered_last``: the number is taken, and the application written, as the
+    change's events are appended (:func:`~lianban.audit.services.before_append`), so that the
+    counter is held with the chain's head for the last moment of the change only, not while
+    the caller goes on (lays out its answer). Until the caller's ``appended_together`` block
+    ends, ``receipt_number`` is then empty and the row unchanged: submission must be the last
+    step of that block."""
     new_status = target_status(application, "submit")
     errors = _completeness_errors(application, secondary_may_miss=True, files=files)
     if errors:
@@ -449,24 +461,33 @@ def submit_checked(
     now = timezone.now()
     application.status = new_status
     application.submitted_at = now
-    application.receipt_number = numbers.next_receipt_number(timezone.localdate(now))
     _set_intake_clock(application)
-    application.save()
-    record_event(
-        actor=actor,
-        verb="application.submitted",
-        target=application,
-        data={
-            "receipt_number": application.receipt_number,
-            "intake_due": application.intake_due.isoformat() if application.intake_due else None,
-        },
-    )
-    notify_applicant(
-        application.applicant,
-        f"您的“{application.bundle_name}”申请已提交，收件编号 "
-        f"{application.receipt_number}，窗口将在1个工作日内审查。",
-        link=f"/applications/{application.pk}/",
-    )
+
+    def number_and_write() -> None:
+        application.receipt_number = numbers.next_receipt_number(timezone.localdate(now))
+        application.save()
+        record_event(
+            actor=actor,
+            verb="application.submitted",
+            target=application,
+            data={
+                "receipt_number": application.receipt_number,
+                "intake_due": (
+                    application.intake_due.isoformat() if application.intake_due else None
+                ),
+            },
+        )
+        notify_applicant(
+            application.applicant,
+            f"您的“{application.bundle_name}”申请已提交，收件编号 "
+            f"{application.receipt_number}，窗口将在1个工作日内审查。",
+            link=f"/applications/{application.pk}/",
+        )
+
+    if numbered_last:
+        before_append(number_and_write)
+    else:
+        number_and_write()
     return application
 
 

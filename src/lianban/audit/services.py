@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
@@ -55,8 +56,15 @@ def _target(target: models.Model | tuple[str, str]) -> tuple[str, str]:
     return target
 
 
-# The events kept back by :func:`appended_together`, in the order they were recorded.
-_held: ContextVar[list[dict[str, Any]] | None] = ContextVar("held_events", default=None)
+@dataclass
+class _Block:
+    """What :func:`appended_together` keeps back until its block ends."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)  # in the order recorded
+    last_steps: list[Callable[[], object]] = field(default_factory=list)  # see before_append
+
+
+_held: ContextVar[_Block | None] = ContextVar("held_events", default=None)
 
 
 @contextmanager
@@ -68,25 +76,43 @@ def appended_together() -> Iterator[None]:
     step on. If the block raises, nothing is appended: the caller's transaction rolls back.
 
     Nested, the outer block appends; a nested block that raises takes back the events kept
-    since it began, as the savepoint of the service it wraps takes back that service's rows
-    (the outer block may catch the error and go on)."""
+    and the steps given to :func:`before_append` since it began, as the savepoint of the
+    service it wraps takes back that service's rows (the outer block may catch the error and
+    go on)."""
     outer = _held.get()
     if outer is not None:
-        mark = len(outer)
+        marks = len(outer.events), len(outer.last_steps)
         try:
             yield
         except BaseException:
-            del outer[mark:]
+            del outer.events[marks[0] :]
+            del outer.last_steps[marks[1] :]
             raise
         return
-    held: list[dict[str, Any]] = []
-    token = _held.set(held)
+    block = _Block()
+    token = _held.set(block)
     try:
         yield
+        # A step may record events (held with the others) or give further steps.
+        while block.last_steps:
+            block.last_steps.pop(0)()
     finally:
         _held.reset(token)
-    if held:
-        _append(held)
+    if block.events:
+        _append(block.events)
+
+
+def before_append(step: Callable[[], object]) -> None:
+    """Run ``step`` when the outermost :func:`appended_together` block ends, just before its
+    events are appended (at once outside a block). For what takes a lock every writer of its
+    kind waits for until the transaction ends — the day's receipt counter — so that the lock
+    is taken as late as the chain's head and both are held for the same short moment, not
+    while the rest of the change, or the answer to it, is made."""
+    block = _held.get()
+    if block is None:
+        step()
+    else:
+        block.last_steps.append(step)
 
 
 def record_event(
@@ -107,9 +133,9 @@ def record_event(
         "target": _target(target),
         "data": json.dumps(data or {}, ensure_ascii=False, default=str),
     }
-    held = _held.get()
-    if held is not None:
-        held.append(entry)
+    block = _held.get()
+    if block is not None:
+        block.events.append(entry)
         return None
     return _append([entry])[0]
 

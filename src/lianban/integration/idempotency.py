@@ -11,7 +11,8 @@ A command the rules refuse keeps nothing of what it did before the refusal: its 
 rolls back and the answer is stored in one of its own. A command's audit events join the
 chain once its answer is ready (:func:`lianban.audit.services.appended_together`), so the
 chain's head, which every writer of the platform waits for, is held for the append, the
-stored answer and the commit, not while the answer is read and laid out."""
+stored answer and the commit, not while the answer is read and laid out; so is the day's
+receipt counter for 一次提交, whose answer gets its number after (``Result.late``)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ class Result:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    # Fields known only once the command's events are appended (a receipt number taken then,
+    # see audit.services.before_append): called after the append, added to the body.
+    late: Callable[[], dict[str, Any]] | None = None
 
 
 class KeyReused(DomainError):
@@ -119,10 +123,13 @@ def run(
     def command() -> Result:
         try:
             with appended_together():
-                return execute()
+                result = execute()
         except DomainError as exc:
             refusal = Result(exc.status, error_body(exc.code, exc.message, exc.errors))
             raise _Refused(refusal) from exc
+        if result.late is not None:
+            result.body.update(result.late())
+        return result
 
     try:
         return _once(records, owner, key, print_, command)

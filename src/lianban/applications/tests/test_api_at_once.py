@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from lianban.accounts.models import User
+from lianban.applications import api, numbers
 from lianban.applications.models import Application, MaterialFile
 from lianban.applications.tests.api_client import SessionApi
 from lianban.applications.tests.factories import ELF, PDF, clerk
@@ -135,6 +136,51 @@ def test_the_application_is_written_in_a_few_statements(restaurant, me, monkeypa
     reads = [s for s in sql[taken:] if s.startswith("SELECT") and "audit_chainhead" not in s]
     assert reads == []
     assert len(sql) <= 20, sql
+
+
+def test_the_receipt_number_is_taken_last_with_the_chains_head(restaurant, me, monkeypatch):
+    # Every submission of the day waits for the day's counter until the holder commits: it
+    # is taken once the answer is laid out, and only the rows that carry the number, the
+    # chain and the stored answer are written after it.
+    assert me.submit_at_once(WHOLE, files(), key="first").status_code == 201
+    order: list[str] = []
+    take, present = numbers.next_receipt_number, api._present
+
+    def taking(day):  # type: ignore[no-untyped-def]
+        order.append("number")
+        return take(day)
+
+    def laying_out(*args, **kwargs):  # type: ignore[no-untyped-def]
+        order.append("answer")
+        return present(*args, **kwargs)
+
+    monkeypatch.setattr(numbers, "next_receipt_number", taking)
+    monkeypatch.setattr(api, "_present", laying_out)
+    with CaptureQueriesContext(connection) as queries:
+        r = me.submit_at_once(WHOLE, files(), key="second")
+    assert r.status_code == 201, r.content
+    assert order == ["answer", "number"]
+    sql = [q["sql"] for q in queries.captured_queries]
+    taken = next(n for n, s in enumerate(sql) if "receiptcounter" in s)
+    written = [s.split('"')[1] for s in sql[taken + 1 :] if s.startswith(("INSERT", "UPDATE"))]
+    assert written == [
+        "applications_application",
+        "notifications_notification",
+        "audit_event",
+        "audit_chainhead",
+        "applications_useridempotencyrecord",
+    ]
+    # The answer, the row, the event and the notice all carry the number taken.
+    app = Application.objects.get(pk=r.json()["id"])
+    assert numbers.is_valid(app.receipt_number)
+    assert r.json()["receipt_number"] == app.receipt_number
+    assert r.json()["receipt_number"] != Application.objects.exclude(pk=app.pk).get().receipt_number
+    event = Event.objects.get(verb="application.submitted", target_id=str(app.pk))
+    assert event.data["receipt_number"] == app.receipt_number
+    assert Notification.objects.filter(body__contains=app.receipt_number).exists()
+    replayed = me.submit_at_once(WHOLE, files(), key="second")
+    assert replayed.json()["receipt_number"] == app.receipt_number
+    assert verify_chain()[1] is None
 
 
 def test_every_problem_is_listed_at_once_and_nothing_is_kept(restaurant, me):

@@ -31,6 +31,7 @@ from lianban.audit.models import ChainHead, Event
 from lianban.audit.services import (
     _listeners,
     appended_together,
+    before_append,
     on_events,
     record_event,
     verify_chain,
@@ -247,6 +248,48 @@ def test_a_nested_block_that_raises_takes_back_its_events_and_the_outer_keeps_it
     verbs = list(Event.objects.order_by("id").values_list("verb", flat=True))
     assert verbs == ["held.kept", "held.after"]
     assert verify_chain() == (2, None)
+
+
+@pytest.mark.django_db
+def test_a_last_step_runs_when_the_outer_block_ends_just_before_the_events_are_appended():
+    seen: list[object] = []
+
+    def step() -> None:
+        # Nothing of the block appended yet; what the step records joins the block's events.
+        seen.append(("step", Event.objects.count()))
+        record_event(actor=None, verb="held.by_step", target=("held.thing", "2"))
+
+    with transaction.atomic():
+        with appended_together():
+            record_event(actor=None, verb="held.first", target=("held.thing", "1"))
+            with appended_together():  # nested: its step waits for the outer block
+                before_append(step)
+            seen.append("nested block ended")
+            record_event(actor=None, verb="held.last", target=("held.thing", "3"))
+            seen.append("outer block ending")
+        seen.append(("after", Event.objects.count()))
+    assert seen == ["nested block ended", "outer block ending", ("step", 0), ("after", 3)]
+    verbs = list(Event.objects.order_by("id").values_list("verb", flat=True))
+    assert verbs == ["held.first", "held.last", "held.by_step"]
+    assert verify_chain() == (3, None)
+
+
+@pytest.mark.django_db
+def test_a_nested_block_that_raises_takes_back_its_last_steps_and_outside_a_block_they_run_at_once():
+    ran: list[str] = []
+
+    def refused_step() -> None:
+        with transaction.atomic(), appended_together():
+            before_append(lambda: ran.append("refused"))
+            raise ValueError
+
+    with transaction.atomic(), appended_together():
+        before_append(lambda: ran.append("kept"))
+        with pytest.raises(ValueError):
+            refused_step()
+    assert ran == ["kept"]
+    before_append(lambda: ran.append("at once"))
+    assert ran == ["kept", "at once"]
 
 
 @pytest.mark.django_db
