@@ -92,14 +92,22 @@ def test_a_file_in_memory_is_written_whole_under_a_name_of_its_own(tmp_path):
     assert (tmp_path / text).read_text(encoding="utf-8") == "一次告知"
 
 
-def test_an_upload_spooled_to_disk_is_moved_as_django_does(tmp_path):
-    storage = LianbanFileStorage(location=tmp_path / "media")
-    upload = TemporaryUploadedFile("big.pdf", "application/pdf", len(PDF), None)
-    upload.write(PDF)
+def spooled(data: bytes) -> TemporaryUploadedFile:
+    """A large upload as Django hands it over: spooled to a temporary file."""
+    upload = TemporaryUploadedFile("big.pdf", "application/pdf", len(data), None)
+    upload.write(data)
     upload.seek(0)
-    name = storage.save("materials/big.pdf", upload)
+    return upload
+
+
+def test_an_upload_spooled_to_disk_is_copied_under_a_name_of_its_own(tmp_path):
+    storage = LianbanFileStorage(location=tmp_path / "media")
+    with spooled(PDF) as first, spooled(PDF + b"% another") as second:
+        name = storage.save("materials/big.pdf", first)
+        other = storage.save("materials/big.pdf", second)
+        assert os.path.exists(first.temporary_file_path())  # Django removes it after the request
     assert (tmp_path / "media" / name).read_bytes() == PDF
-    upload.close()
+    assert other != name and (tmp_path / "media" / other).read_bytes() == PDF + b"% another"
 
 
 def test_modes_asked_for_are_set(tmp_path):
@@ -114,15 +122,21 @@ def test_modes_asked_for_are_set(tmp_path):
     assert (tmp_path / "b" / "sealed").stat().st_mode & 0o777 == 0o750
 
 
-def test_a_full_disk_after_a_name_taken_meanwhile_removes_only_its_own_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("spooled_to_disk", [False, True], ids=["in memory", "spooled"])
+@pytest.mark.parametrize("directory_mode", [None, 0o750], ids=["", "directory mode"])
+def test_a_full_disk_after_a_name_taken_meanwhile_removes_only_its_own_file(
+    tmp_path, monkeypatch, spooled_to_disk, directory_mode
+):
     # Another upload took the name between the free-name check and the write (save() checks,
     # _save() writes): this one writes under another name, and when the disk is full it
-    # removes that partial file, never the other upload's.
-    storage = LianbanFileStorage(location=tmp_path)
+    # removes that partial file, never the other upload's — whatever kind of upload it is
+    # and whatever the storage is asked to do besides.
+    storage = LianbanFileStorage(location=tmp_path, directory_permissions_mode=directory_mode)
     theirs = storage.save("materials/7-lease-v1.pdf", ContentFile(PDF))
+    mine = PDF + b"% mine"
     monkeypatch.setattr(os, "fdopen", FullDisk(tmp_path))
     with pytest.raises(StorageFull):
-        storage._save(theirs, ContentFile(PDF + b"% mine"))
+        storage._save(theirs, spooled(mine) if spooled_to_disk else ContentFile(mine))
     monkeypatch.undo()
     assert [p.name for p in (tmp_path / "materials").iterdir()] == ["7-lease-v1.pdf"]
     assert (tmp_path / theirs).read_bytes() == PDF
