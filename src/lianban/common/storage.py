@@ -15,7 +15,7 @@ import os
 from typing import Any
 
 from django.core.files.storage import FileSystemStorage
-from django.utils._os import safe_makedirs
+from django.utils._os import safe_makedirs  # type: ignore[attr-defined]
 
 from lianban.common.errors import DomainError
 
