@@ -75,6 +75,26 @@ def entry_hash(
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def entry_tail(
+    *, actor_label: str, verb: str, target_type: str, target_id: str, data: Any
+) -> bytes:
+    """What :func:`linked_hash` needs of an entry besides its link to the chain: the canonical
+    encoding of its list after the first two items. Made before the chain's head is locked, so
+    that the writer holding the head only splices in the previous hash and the time."""
+    rest = _CANONICAL.encode([actor_label, verb, target_type, target_id, data])
+    return rest[1:].encode("utf-8")  # without the opening bracket
+
+
+def linked_hash(prev_hash: str, occurred_at: str, tail: bytes) -> str:
+    """:func:`entry_hash` of the entry whose :func:`entry_tail` is ``tail``: the list's
+    encoding is its items' encodings joined by commas, so the two first are put in front."""
+    head = f"[{_encode_string(prev_hash)},{_encode_string(occurred_at)},"
+    return hashlib.sha256(head.encode("utf-8") + tail).hexdigest()
+
+
+_encode_string = json.encoder.encode_basestring  # as _CANONICAL encodes a string
+
+
 @dataclass
 class Stretch:
     """What checking one run of consecutive entries found."""

@@ -16,6 +16,7 @@ from django.utils import timezone
 # Re-exported: callers know the chain through this module.
 from lianban.audit.chain import GENESIS as GENESIS
 from lianban.audit.chain import entry_hash as entry_hash
+from lianban.audit.chain import entry_tail, linked_hash
 from lianban.audit.models import ChainHead, Event
 
 # Callbacks run inside the change's transaction with the events just written, all those
@@ -142,42 +143,45 @@ def record_event(
 
 def _append(entries: list[dict[str, Any]]) -> list[Event]:
     """Append ``entries`` in order: the head locked once, the events inserted in one
-    statement, the head moved once; then the listeners, in order, with all the events."""
-    head = ChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        head, _ = ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
-        head = ChainHead.objects.select_for_update().get(pk=1)
-    events = []
-    last = head.last_hash
+    statement, the head moved once; then the listeners, in order, with all the events.
+
+    Every writer waits for the head until the one holding it commits: the events are made,
+    and all of their hashes but the link to the chain, before it is locked."""
+    events, tails = [], []
     for entry in entries:
         target_type, target_id = entry["target"]
         # Parsed back from JSON so the hash is computed over exactly what the database stores.
         clean = json.loads(entry["data"], parse_float=_number)
-        occurred_at = timezone.now()
         label = actor_label(entry["actor"])
-        digest = entry_hash(
-            prev_hash=last,
-            occurred_at=occurred_at.isoformat(),
-            actor_label=label,
-            verb=entry["verb"],
-            target_type=target_type,
-            target_id=target_id,
-            data=clean,
-        )
         events.append(
             Event(
-                occurred_at=occurred_at,
                 actor=entry["actor"] if getattr(entry["actor"], "pk", None) else None,
                 actor_label=label,
                 verb=entry["verb"],
                 target_type=target_type,
                 target_id=target_id,
                 data=clean,
-                prev_hash=last,
-                hash=digest,
             )
         )
-        last = digest
+        tails.append(
+            entry_tail(
+                actor_label=label,
+                verb=entry["verb"],
+                target_type=target_type,
+                target_id=target_id,
+                data=clean,
+            )
+        )
+    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        head, _ = ChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS})
+        head = ChainHead.objects.select_for_update().get(pk=1)
+    last = head.last_hash
+    for event, tail in zip(events, tails, strict=True):
+        # The time under the lock: the chain's order is the order of its times.
+        event.occurred_at = timezone.now()
+        event.prev_hash = last
+        event.hash = last = linked_hash(last, event.occurred_at.isoformat(), tail)
     # The chain is read in id order: one INSERT gives the events their ids in list order.
     Event.objects.bulk_create(events)
     head.last_hash = last

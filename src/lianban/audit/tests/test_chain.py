@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import hashlib
 import json
 from unittest import mock
 
@@ -25,7 +26,9 @@ from lianban.audit.chain import (
     canonical,
     check_rows,
     entry_hash,
+    entry_tail,
     join,
+    linked_hash,
 )
 from lianban.audit.models import ChainHead, Event
 from lianban.audit.services import (
@@ -384,6 +387,25 @@ def test_the_fast_encoding_is_json_dumps_byte_for_byte(value):
     assert canonical(value) == json.dumps(
         value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
     )
+
+
+def test_a_hash_linked_from_the_entrys_tail_is_its_entry_hash():
+    # The writer makes each entry's tail before it locks the chain's head and links it after:
+    # the same hash, for strings the encoder must escape and every kind of data.
+    labels = ['user:1:"引号"', "system", "tab\there", "line\nbreak", "\\", "🏪", "\u2028"]
+    for i, value in enumerate(WEIRD):
+        prev = hashlib.sha256(str(i).encode()).hexdigest() if i else GENESIS
+        when = dt.datetime(2026, 11, 27, 8, 0, i, 0 if i % 2 else 123456, tzinfo=dt.UTC)
+        item = {
+            "actor_label": labels[i % len(labels)],
+            "verb": f"v.{i}",
+            "target_type": "t\"'",
+            "target_id": f"id-{i}",
+            "data": value,
+        }
+        assert linked_hash(prev, when.isoformat(), entry_tail(**item)) == entry_hash(
+            prev_hash=prev, occurred_at=when.isoformat(), **item
+        )
 
 
 def test_the_fast_loop_accepts_exactly_what_entry_hash_wrote():
