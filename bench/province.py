@@ -70,6 +70,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench import observe
 from bench.intake import ANSWERS, PDF
 
 SCALE = os.environ.get("BENCH_SCALE", "province")
@@ -1123,11 +1124,14 @@ def load_pass(base: str, world: World, title: str, think: float, mix: dict[str, 
     began, cpu = time.perf_counter(), time.process_time()
     rec.counting_from = began + WARMUP
     since = _now()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    used = observe.cpu_by_group()
+    with _waits() as waits:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     elapsed = time.perf_counter() - began
+    spent = observe.cpu_spent(used, observe.cpu_by_group())
     # The people are simulated on the same two cores as the server and the database.
     share = (time.process_time() - cpu) / elapsed
     total = sum(len(s) for s in rec.samples.values()) + len(rec.start)
@@ -1159,12 +1163,30 @@ def load_pass(base: str, world: World, title: str, think: float, mix: dict[str, 
         f"slowest p99 of any path: {worst:.0f} ms (target ≤ 1000 ms) "
         f"{'OK' if worst <= 1000 else 'MISSED'}"
     )
-    if "submissions" in rec.flows:
-        rate = rec.flows["submissions"] / elapsed
+    submissions = rec.flows.get("submissions", 0)
+    print(observe.report_cpu(spent, elapsed, ("submission", submissions) if submissions else None))
+    if waits is not None:
+        print(waits.report())
+    if submissions:
+        rate = submissions / elapsed
         print(
             f"submissions: {rate:.1f}/s (target ≥ 100/s) {'OK' if rate >= 100 else 'MISSED'}",
             flush=True,
         )
+
+
+@contextmanager
+def _waits() -> Iterator[observe.WaitSampler | None]:
+    """PostgreSQL's waits sampled over a pass (none on SQLite)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield None
+        return
+    s = connection.settings_dict
+    dsn = f"host={s['HOST'] or '127.0.0.1'} port={s['PORT'] or 5432} user={s['USER']} dbname={s['NAME']}"
+    with observe.WaitSampler(dsn, s["NAME"]) as sampler:
+        yield sampler
 
 
 def main() -> None:
