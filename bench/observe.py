@@ -14,9 +14,9 @@ TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 GROUPS = (("web", "gunicorn"), ("sealer", "seal_notices"))
 
 
-def cpu_by_group() -> dict[str, float]:
-    """CPU seconds (user + system) used so far by each group's live processes."""
-    used: Counter[str] = Counter()
+def cpu_by_process() -> dict[int, tuple[str, float]]:
+    """Each live process of a group: (its group, CPU seconds, user + system, used so far)."""
+    used: dict[int, tuple[str, float]] = {}
     me = os.getpid()
     for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
         if not entry.isdigit():
@@ -33,19 +33,28 @@ def cpu_by_group() -> dict[str, float]:
         seconds = (int(fields[11]) + int(fields[12])) / TICKS
         name = stat[stat.find("(") + 1 : stat.rfind(")")]
         if int(entry) == me:
-            used["load generator"] += seconds
+            used[me] = ("load generator", seconds)
         elif name == "postgres" or cmdline.startswith("postgres"):
-            used["database"] += seconds
+            used[int(entry)] = ("database", seconds)
         else:
             for group, mark in GROUPS:
                 if mark in cmdline:
-                    used[group] += seconds
+                    used[int(entry)] = (group, seconds)
                     break
-    return dict(used)
+    return used
 
 
-def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    return {g: after[g] - before.get(g, 0.0) for g in after if after[g] - before.get(g, 0.0) > 0}
+def cpu_spent(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+) -> dict[str, float]:
+    """CPU seconds each group used between the two readings, process by process: a process
+    that ended meanwhile (an autovacuum worker, say) must not take its whole life's CPU off
+    its group's sum; what it used meanwhile is not counted."""
+    spent: Counter[str] = Counter()
+    for pid, (group, seconds) in after.items():
+        _, earlier = before.get(pid, (group, 0.0))
+        spent[group] += seconds - earlier
+    return {g: s for g, s in spent.items() if s > 0}
 
 
 _TABLE = re.compile(r'\b(?:INTO|FROM|UPDATE)\s+"?(\w+)', re.IGNORECASE)
