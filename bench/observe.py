@@ -44,17 +44,40 @@ def cpu_by_process() -> dict[int, tuple[str, float]]:
     return used
 
 
-def cpu_spent(
-    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
-) -> dict[str, float]:
-    """CPU seconds each group used between the two readings, process by process: a process
-    that ended meanwhile (an autovacuum worker, say) must not take its whole life's CPU off
-    its group's sum; what it used meanwhile is not counted."""
-    spent: Counter[str] = Counter()
-    for pid, (group, seconds) in after.items():
-        _, earlier = before.get(pid, (group, 0.0))
-        spent[group] += seconds - earlier
-    return {g: s for g, s in spent.items() if s > 0}
+class CpuSampler:
+    """CPU seconds each group used while the block ran, process by process, read every
+    ``interval`` seconds: a database session lives as long as the web process keeps its
+    connection (``CONN_MAX_AGE``), so one may start and end within a pass, and one that ends
+    (an autovacuum worker, say) must not take its whole life's CPU off its group's sum. What
+    a process used after its last reading is not counted."""
+
+    def __init__(self, interval: float = 0.5) -> None:
+        self.interval = interval
+        self.first: dict[int, tuple[str, float]] = {}
+        self.last: dict[int, tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> CpuSampler:
+        self.first = cpu_by_process()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.last.update(cpu_by_process())
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.last.update(cpu_by_process())
+
+    def spent(self) -> dict[str, float]:
+        used: Counter[str] = Counter()
+        for pid, (group, seconds) in self.last.items():
+            _, earlier = self.first.get(pid, (group, 0.0))
+            used[group] += seconds - earlier
+        return {g: s for g, s in used.items() if s > 0}
 
 
 _TABLE = re.compile(r'\b(?:INTO|FROM|UPDATE)\s+"?(\w+)', re.IGNORECASE)

@@ -1124,14 +1124,13 @@ def load_pass(base: str, world: World, title: str, think: float, mix: dict[str, 
     began, cpu = time.perf_counter(), time.process_time()
     rec.counting_from = began + WARMUP
     since = _now()
-    used = observe.cpu_by_process()
-    with _waits() as waits:
+    with observe.CpuSampler() as cpu_used, _waits() as waits:
         for t in threads:
             t.start()
         for t in threads:
             t.join()
     elapsed = time.perf_counter() - began
-    spent = observe.cpu_spent(used, observe.cpu_by_process())
+    spent = cpu_used.spent()
     # The people are simulated on the same two cores as the server and the database.
     share = (time.process_time() - cpu) / elapsed
     total = sum(len(s) for s in rec.samples.values()) + len(rec.start)
