@@ -1196,13 +1196,14 @@ def main() -> None:
     build_data_set()
     from django.db import connection
 
-    from bench.common import machine
+    from bench.common import core_speed, machine
     from lianban.applications.models import Application
     from lianban.audit.models import Event
     from lianban.cases.models import ItemCase
     from lianban.reviews.models import Review
 
     print(f"machine: {machine()}; database: {connection.vendor} {connection.settings_dict['NAME']}")
+    print(f"core speed: {core_speed()}")
     print(
         f"data set: {Application.objects.count():,} applications, "
         f"{ItemCase.objects.count():,} item cases, {Event.objects.count():,} audit events, "
