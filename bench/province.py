@@ -1182,8 +1182,16 @@ def _waits() -> Iterator[observe.WaitSampler | None]:
     if connection.vendor != "postgresql":
         yield None
         return
+    from psycopg.conninfo import make_conninfo
+
     s = connection.settings_dict
-    dsn = f"host={s['HOST'] or '127.0.0.1'} port={s['PORT'] or 5432} user={s['USER']} dbname={s['NAME']}"
+    dsn = make_conninfo(
+        host=s["HOST"] or "127.0.0.1",
+        port=s["PORT"] or 5432,
+        user=s["USER"],
+        password=s["PASSWORD"] or None,
+        dbname=s["NAME"],
+    )
     with observe.WaitSampler(dsn, s["NAME"]) as sampler:
         yield sampler
 

@@ -45,7 +45,7 @@ class LianbanFileStorage(FileSystemStorage):
             ) from exc
 
     def _write(self, name: str, content: Any) -> str:
-        """Django's ``_save``, with two differences. What it wrote of a failed file is
+        """Django's ``_save``, with these differences. What it wrote of a failed file is
         removed under the name it was written under: Django's loop may have moved on to
         another name, the requested one being taken meanwhile by another upload, whose file
         a cleanup by that name would delete. And it skips what costs a third of its time for

@@ -170,7 +170,7 @@ def test_the_receipt_number_is_taken_last_with_the_chains_head(restaurant, me, m
         "audit_chainhead",
         "applications_useridempotencyrecord",
     ]
-    # The answer, the row, the event and the notice all carry the number taken.
+    # The answer, the row, the event and the notification all carry the number taken.
     app = Application.objects.get(pk=r.json()["id"])
     assert numbers.is_valid(app.receipt_number)
     assert r.json()["receipt_number"] == app.receipt_number
