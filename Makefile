@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes: one per core. Each test file runs whole in one of them (module fixtures).
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint typecheck openapi bench setup clean
 
@@ -29,7 +31,7 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	./scripts/ensure-browser
 	$(MAKE) lint typecheck
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src bench

@@ -56,6 +56,7 @@ ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "p
 
 
 def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None:
+    _own_node_ids(items)
     # Tests of PostgreSQL's own behaviour (row locks, parallel readers) belong to the
     # PostgreSQL leg; on SQLite they are not collected rather than skipped, since a skip in CI
     # means a missing dependency.
@@ -65,6 +66,17 @@ def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None
     if len(keep) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
+
+
+def _own_node_ids(items: list[pytest.Item]) -> None:
+    """Give each test its own id. schemathesis makes a test per API operation, named
+    ``test_x[GET /api/v1/bundles]``, and pytest 9 builds their ids from the function's name
+    alone: all alike, and the suite's processes (pytest-xdist, ``--dist loadfile``) hand out
+    tests by id, so all but one operation would not run. The id is made from the name, as
+    pytest makes any node's."""
+    for item in items:
+        if item.parent is not None and item.nodeid.rpartition("::")[2] != item.name:
+            item._id = item.parent.id.child(item.name)  # type: ignore[attr-defined]
 
 
 @pytest.hookimpl(hookwrapper=True)

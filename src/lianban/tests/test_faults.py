@@ -406,11 +406,12 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def worker_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
-    """The environment of this leg's workers: this test's PostgreSQL database, committed
-    (transactional), or a SQLite file of its own."""
+    """The environment of this leg's workers: this test's PostgreSQL database, or a SQLite
+    file of its own. Their tests are marked transactional: what the workers commit is then
+    flushed after the test (``transactional_db`` asked for here, inside a fixture, would
+    leave the test in a transaction of its own, the workers' rows to the next tests)."""
     env = _base_env(tmp_path / "workers")
     if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        request.getfixturevalue("transactional_db")
         env["DATABASE_URL"] = _database_url()
     else:
         shutil.copy(request.getfixturevalue("migrated_sqlite"), tmp_path / "workers")
@@ -459,6 +460,7 @@ print(json.dumps([
 """
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_webhook_worker_killed_mid_delivery_is_taken_over_after_its_lease(
     worker_env: dict[str, str],
 ) -> None:
@@ -514,6 +516,7 @@ print(json.dumps([
 """
 
 
+@pytest.mark.django_db(transaction=True)
 def test_an_sms_worker_killed_mid_send_leaves_one_message_per_notification(
     worker_env: dict[str, str],
 ) -> None:
