@@ -77,6 +77,10 @@ def _own_node_ids(items: list[pytest.Item]) -> None:
     for item in items:
         if item.parent is not None and item.nodeid.rpartition("::")[2] != item.name:
             item._id = item.parent.id.child(item.name)  # type: ignore[attr-defined]
+    seen: set[str] = set()
+    twins = sorted({i.nodeid for i in items if i.nodeid in seen or seen.add(i.nodeid)})
+    if twins:
+        raise pytest.UsageError(f"tests that share an id would not all run in parallel: {twins}")
 
 
 @pytest.hookimpl(hookwrapper=True)
