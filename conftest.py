@@ -123,6 +123,16 @@ def browser() -> Generator[Any, None, None]:
         instance.close()
 
 
+@pytest.fixture(autouse=True)
+def _browser_contexts_closed(request: pytest.FixtureRequest) -> Generator[None, None, None]:
+    # A test may open contexts of its own (a second person, a phone): closed when it ends,
+    # so that no connection of theirs to the live server outlives the test.
+    yield
+    if "browser" in request.fixturenames:
+        for context in request.getfixturevalue("browser").contexts:
+            context.close()
+
+
 @pytest.fixture
 def page(browser: Any) -> Generator[Any, None, None]:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
