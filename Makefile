@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Test processes: one per core. Each test file runs whole in one of them (module fixtures).
+# Test processes: one per core, at most 4 (each holds PostgreSQL connections, one test opens
+# 50 at once, and the server's default limit is 100). Each test file runs whole in one of them.
 PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint typecheck openapi bench setup clean
@@ -31,7 +32,7 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	./scripts/ensure-browser
 	$(MAKE) lint typecheck
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src bench
