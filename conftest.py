@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Generator
 from typing import Any
 
@@ -77,8 +78,7 @@ def _own_node_ids(items: list[pytest.Item]) -> None:
     for item in items:
         if item.parent is not None and item.nodeid.rpartition("::")[2] != item.name:
             item._id = item.parent.id.child(item.name)  # type: ignore[attr-defined]
-    seen: set[str] = set()
-    twins = sorted({i.nodeid for i in items if i.nodeid in seen or seen.add(i.nodeid)})
+    twins = sorted(n for n, c in Counter(i.nodeid for i in items).items() if c > 1)
     if twins:
         raise pytest.UsageError(f"tests that share an id would not all run in parallel: {twins}")
 
