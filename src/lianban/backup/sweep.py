@@ -61,11 +61,17 @@ def _named(fields: FileFields, folder: str) -> set[str]:
 
 
 def _folders(root: Path) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
-    """Each folder under ``root`` with its files (one month of one kind, as stored)."""
-    for path, _, files in os.walk(root):
+    """Each folder under ``root`` with its files (one month of one kind, as stored), each
+    folder read once; symbolic links are not followed."""
+    pending = [str(root)] if root.is_dir() else []
+    while pending:
+        path = pending.pop()
+        with os.scandir(path) as listing:
+            entries = list(listing)
+        pending += [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+        files = [e for e in entries if e.is_file(follow_symlinks=False)]
         if files:
-            with os.scandir(path) as entries:
-                yield path, [e for e in entries if e.is_file(follow_symlinks=False)]
+            yield path, files
 
 
 def sweep(*, grace_hours: float = GRACE_HOURS, remove: bool = True) -> Sweep:

@@ -33,7 +33,8 @@ class Refused(Exception):
 def _failed_upload(app, code: str) -> str:
     """A material stored, then its transaction rolled back (a later step refused): the
     name of the file it left behind."""
-    before = set(Path(MaterialFile._meta.get_field("file").storage.location).rglob("*"))
+    root = Path(MaterialFile._meta.get_field("file").storage.location)
+    before = set(root.rglob("*"))
     with pytest.raises(Refused), transaction.atomic():
         intake.material_upload(
             application=app,
@@ -43,7 +44,6 @@ def _failed_upload(app, code: str) -> str:
             actor=app.applicant.user,
         )
         raise Refused
-    root = Path(MaterialFile._meta.get_field("file").storage.location)
     (left,) = set(root.rglob("*")) - before - {p for p in root.rglob("*") if p.is_dir()}
     return left.relative_to(root).as_posix()
 
