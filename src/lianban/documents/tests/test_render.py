@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import shutil
@@ -295,3 +296,38 @@ def test_text_is_measured_as_fpdf2_measures_it():
         pdf.set_font(family, style, size)
         for text in texts:
             assert pdf._width(text) == pdf.get_string_width(text), (family, style, text)
+
+
+def test_a_long_cell_wraps_inside_its_column_by_the_line_breaking_rules(tmp_path: Path):
+    requirement = (
+        "3名从业人员的健康证明已过有效期，请提交有效期内的健康证明；新招录的2名厨师，"
+        "请一并提交入职前体检合格的健康证明，并在证明上加盖体检机构印章。"
+    )
+    document = sample_correction_notice()
+    table = document.sections[1].table
+    assert table is not None
+    rows = [["1", "从业人员健康证明", requirement], *table.rows[1:]]
+    sections = [
+        document.sections[0],
+        Section("一、需要补正的材料", table=Table(table.header, rows)),
+    ]
+    path = tmp_path / "notice.pdf"
+    path.write_bytes(render_pdf(dataclasses.replace(document, sections=sections)))
+    html = poppler("pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-")
+    words = [
+        (float(x1), float(y1), float(x2), text)
+        for x1, y1, x2, text in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>',
+            html,
+        )
+    ]
+    k = 72 / 25.4
+    right = (render.PAGE_WIDTH - render.MARGIN_RIGHT) * k
+    assert all(x2 <= right + 0.5 for _, _, x2, _ in words), words
+    # The cell's lines: on three or more lines, all starting at one left edge, none starting
+    # with closing punctuation, and nothing of the text lost.
+    cell = [(x1, y1, text) for x1, y1, _, text in words if text in requirement and len(text) > 3]
+    assert len({y1 for _, y1, _ in cell}) >= 3, cell
+    assert len({round(x1) for x1, _, _ in cell}) == 1, cell
+    assert not any(text[0] in "，。；" for _, _, text in cell), cell
+    assert "".join(text for _, _, text in cell) == requirement
