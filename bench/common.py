@@ -90,11 +90,11 @@ def core_speed() -> str:
 def indexes_built_after(
     cursor: Any, tables: Sequence[str], *, check_references: bool = True
 ) -> Iterator[None]:
-    """PostgreSQL: the secondary indexes of ``tables`` dropped while a bulk load runs and built
-    again, by their own definitions, when it ends; without ``check_references`` foreign keys are
-    not checked row by row either (the generators make every reference valid by construction).
-    Building an index once over ten million rows costs a fraction of keeping it up to date row
-    by row. The indexes behind primary keys and unique constraints stay. (PostgreSQL writes a
+    """PostgreSQL, inside the load's transaction: the secondary indexes of ``tables`` dropped
+    while a bulk load runs and built again, by their own definitions, when it ends; without
+    ``check_references`` foreign keys are not checked row by row either (the generators make
+    every reference valid by construction). Building an index once over ten million rows costs
+    a fraction of keeping it up to date row by row. The indexes behind primary keys and unique constraints stay. (PostgreSQL writes a
     partial index's condition back in an equivalent form: ``IN`` over casts of each value.)"""
     cursor.execute(
         "SELECT i.indexname, i.indexdef FROM pg_indexes i "
@@ -108,12 +108,12 @@ def indexes_built_after(
         cursor.execute(f'DROP INDEX "{name}"')
     if not check_references:
         cursor.execute("SET session_replication_role = replica")
-    try:
-        yield
-    finally:
-        if not check_references:
-            cursor.execute("SET session_replication_role = DEFAULT")
-        cursor.execute("SET maintenance_work_mem = '1GB'")
-        for _, definition in indexes:
-            cursor.execute(definition)
-        cursor.execute("RESET maintenance_work_mem")
+    # Not on failure: the load's transaction then rolls back the dropped indexes and the
+    # setting with everything else, and any statement here would be refused.
+    yield
+    if not check_references:
+        cursor.execute("SET session_replication_role = DEFAULT")
+    cursor.execute("SET maintenance_work_mem = '1GB'")
+    for _, definition in indexes:
+        cursor.execute(definition)
+    cursor.execute("RESET maintenance_work_mem")
