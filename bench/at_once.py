@@ -11,14 +11,13 @@ Production settings (DEBUG off, the session middleware, CSRF checked). Each appl
 in once; the submissions cycle over them, each a new application of 我要开饭店 with every
 material (40 kB each). Prints, after a warm-up, the CPU time of the process and the wall time
 per submission (p50/p95/mean), what that CPU allows on one core, and the SQL statements a
-submission sends (``BENCH_SHOW_SQL=1`` prints them). ``BENCH_PROFILE`` writes a cProfile of the timed submissions to that file and
-prints the 25 functions with the most CPU time of their own (profiled, everything runs
-about twice as slow)."""
+submission sends (``BENCH_SHOW_SQL=1`` prints them). ``BENCH_PROFILE`` writes a cProfile of
+the timed submissions to that file and prints the 25 functions with the most CPU time of their
+own (profiled, everything runs about twice as slow)."""
 
 from __future__ import annotations
 
 import io
-import json
 import os
 import secrets
 import statistics
@@ -54,20 +53,13 @@ def _database() -> None:
 
 
 def _body(plan: Any) -> tuple[bytes, str]:
+    """The request's body, encoded once, and its content type."""
     from urllib3 import encode_multipart_formdata
 
-    from bench.intake import ANSWERS, PDF, api_form
+    from bench.intake import api_form, at_once_body
 
-    application = {
-        "bundle": "restaurant",
-        "answers": {k.removeprefix("q-"): v for k, v in ANSWERS.items()},
-        "form": api_form(plan),
-        "delivery": {"method": "together"},
-    }
-    fields: dict[str, Any] = {"application": json.dumps(application, ensure_ascii=False)}
-    for m in plan.materials:
-        fields[f"materials.{m['code']}"] = (f"{m['code']}.pdf", PDF, "application/pdf")
-    return encode_multipart_formdata(fields)
+    parts = at_once_body(api_form(plan), [m["code"] for m in plan.materials])
+    return encode_multipart_formdata({**parts["data"], **parts["files"]})
 
 
 def _session_cookies(names: list[str]) -> list[str]:

@@ -10,6 +10,7 @@ Prints submissions per second for one client in process and for several clients 
 from __future__ import annotations
 
 import io
+import json
 import os
 import sys
 import time
@@ -95,22 +96,45 @@ def api_form(plan) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return values
 
 
-def restaurant_plan(applicant: Any) -> Any:
-    """The plan of 我要开饭店 (under 50㎡, no sign) that the benches submit, read from a draft
-    made and removed again."""
+def restaurant_draft(applicant: Any) -> Any:
+    """A draft of 我要开饭店 (under 50㎡, no sign) opened online by ``applicant``."""
     from lianban.applications import services
-    from lianban.applications.selectors import plan_of
 
-    draft = services.application_start(
+    return services.application_start(
         bundle_code="restaurant",
-        answers={"area": "lt50", "sign": "no"},
+        answers={k.removeprefix("q-"): v for k, v in ANSWERS.items()},
         applicant=applicant,
         channel="online",
         actor=applicant.user,
     )
+
+
+def restaurant_plan(applicant: Any) -> Any:
+    """The plan of 我要开饭店 that the benches submit, read from a draft made and removed
+    again."""
+    from lianban.applications.selectors import plan_of
+
+    draft = restaurant_draft(applicant)
     plan = plan_of(draft)
     draft.delete()
     return plan
+
+
+def at_once_body(form: dict[str, Any], materials: list[str]) -> dict[str, Any]:
+    """一次提交 of 我要开饭店: the application as JSON (``form`` as :func:`api_form` gives it)
+    and every material as a file."""
+    application = {
+        "bundle": "restaurant",
+        "answers": {k.removeprefix("q-"): v for k, v in ANSWERS.items()},
+        "form": form,
+        "delivery": {"method": "together"},
+    }
+    return {
+        "data": {"application": json.dumps(application, ensure_ascii=False)},
+        "files": {
+            f"materials.{code}": (f"{code}.pdf", PDF, "application/pdf") for code in materials
+        },
+    }
 
 
 def submit_in_process(client, code_materials: list[str]) -> None:
@@ -175,13 +199,7 @@ def main() -> None:
     for name in names[N_INPROCESS + 1 : 2 * N_INPROCESS + 1]:
         applicant = Applicant.objects.get(credit_code=name)
         start = time.perf_counter()
-        app = services.application_start(
-            bundle_code="restaurant",
-            answers={"area": "lt50", "sign": "no"},
-            applicant=applicant,
-            channel="online",
-            actor=applicant.user,
-        )
+        app = restaurant_draft(applicant)
         services.application_save_form(
             application=app,
             data={k[2:]: v for k, v in form_values().items() if not k.endswith("-present")},

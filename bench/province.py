@@ -71,7 +71,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench import observe
-from bench.intake import ANSWERS, PDF
+from bench.intake import ANSWERS, PDF, at_once_body
 
 SCALE = os.environ.get("BENCH_SCALE", "province")
 if SCALE not in ("province", "district"):
@@ -254,7 +254,6 @@ def _generate_in_postgresql_and_copy() -> None:
     """The district on SQLite: generate in a scratch PostgreSQL database with the same code,
     then copy the rows across."""
     import datetime as dt
-    import json
     from decimal import Decimal
 
     import psycopg
@@ -429,7 +428,7 @@ def write_ratios(world: World) -> None:
         measure(name, fn)
 
     def at_once() -> Any:
-        body = at_once_body(world.materials)
+        body = at_once_body(API_FORM, world.materials)
         files = {}
         for name, (filename, data, _) in body["files"].items():
             files[name] = io.BytesIO(data)
@@ -827,28 +826,12 @@ def applicant_loop(p: Person, submitted: queue.Queue[int], materials: list[str])
             submitted.put(pk)
 
 
-def at_once_body(materials: list[str]) -> dict[str, Any]:
-    """一次提交 of 我要开饭店: the application as JSON and every material as a file."""
-    application = {
-        "bundle": "restaurant",
-        "answers": {k.removeprefix("q-"): v for k, v in ANSWERS.items()},
-        "form": API_FORM,
-        "delivery": {"method": "together"},
-    }
-    return {
-        "data": {"application": json.dumps(application, ensure_ascii=False)},
-        "files": {
-            f"materials.{code}": (f"{code}.pdf", PDF, "application/pdf") for code in materials
-        },
-    }
-
-
 def at_once_loop(p: Person, submitted: queue.Queue[int], materials: list[str]) -> None:
     from urllib3 import encode_multipart_formdata
 
     # The same application each time (each submission is a new one): its multipart body is
     # encoded once, so that the load generator, on the same two cores, takes less of them.
-    parts = at_once_body(materials)
+    parts = at_once_body(API_FORM, materials)
     body, content_type = encode_multipart_formdata({**parts["data"], **parts["files"]})
     while p.alive():
         r = p.call(

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from bench.common import core_speed, machine, use_scratch_database
-from bench.intake import make_applicants
+from bench.intake import make_applicants, restaurant_draft
 
 FILES = int(os.environ.get("BENCH_FILES", "100000"))
 ORPHANS = int(os.environ.get("BENCH_ORPHANS", str(max(1, FILES // 100))))
@@ -27,20 +27,12 @@ BODY = b"%PDF-1.4\n" + b"0" * 1000 + b"\n%%EOF\n"
 
 def _application():  # type: ignore[no-untyped-def]
     from lianban.accounts.models import Applicant
-    from lianban.applications import services
     from lianban.catalog import loader
 
     loader.load(loader.read())
     (name,) = make_applicants(1, "bench")
     applicant = Applicant.objects.get(credit_code=name)
-    app = services.application_start(
-        bundle_code="restaurant",
-        answers={"area": "lt50", "sign": "no"},
-        applicant=applicant,
-        channel="online",
-        actor=applicant.user,
-    )
-    return app, applicant.user
+    return restaurant_draft(applicant), applicant.user
 
 
 def _fill(root: Path, app, user) -> set[str]:  # type: ignore[no-untyped-def]
