@@ -12,7 +12,8 @@ down to a few tens of milliseconds:
    process; it takes about a minute and is done by ``lianban prepare_fonts`` (``make run``
    runs it) or by the first document that needs it.
 2. Once per process, each prepared face is opened; each document then gets a small font made
-   of just the glyphs it uses (:func:`document_font`), which fpdf2 reads and subsets at once.
+   of just the glyphs it uses (:func:`document_font`), which fpdf2 reads at once and
+   :mod:`.fontembed` embeds as it is.
 
 A document with a character outside the prepared set (a rare character in a name, say) is set
 in the full faces instead: slower, never wrong.
@@ -183,7 +184,7 @@ def document_font(path: str, characters: Iterable[int]) -> bytes:
     """A TrueType font with only ``characters`` of the prepared face at ``path``.
 
     Built from the process's open face in a few milliseconds: only the glyphs a document uses
-    are copied, so fpdf2 reads and subsets a font of a few hundred glyphs, not 22,000. The
+    are copied, so fpdf2 reads a font of a few hundred glyphs, not 22,000. The
     same characters make the same bytes, so a font is kept once made: documents of a kind
     share their titles' and headings' characters."""
     return _document_font(path, frozenset(characters))
@@ -269,12 +270,9 @@ def _glyph_bytes(glyf: Any, name: str) -> bytes:
 
 
 def install(pdf: Any, family: str, style: str, data: bytes) -> None:
-    """Give ``pdf`` a font from bytes, as ``add_font`` would from a file."""
-    from fpdf.fonts import TTFFont
+    """Give ``pdf`` a font from bytes, as ``add_font`` would from a file; rendered with
+    :class:`~lianban.documents.fontembed.DocumentOutput`, the bytes are embedded as they are."""
+    from .fontembed import PreparedFont
 
     key = f"{family}{style}"
-    font = TTFFont(pdf, io.BytesIO(data), key, style)  # type: ignore[arg-type]
-    # The glyphs are whole already: fpdf2's subset then copies their bytes instead of
-    # expanding and recompiling each one to recompute bounding boxes that cannot change.
-    font.ttfont.recalcBBoxes = False
-    pdf.fonts[key] = font
+    pdf.fonts[key] = PreparedFont(pdf, data, key, style)

@@ -10,8 +10,8 @@ the first page's bottom left.
 
 fpdf2 writes the PDF: pure Python, it embeds a subset of the Noto CJK fonts with a ToUnicode map
 (so the text can be searched and copied, and the file renders anywhere), and its output is a
-plain PDF that pyHanko can seal and sign by an incremental update. :mod:`.fontcache` keeps the
-fonts fast to embed.
+plain PDF that pyHanko can seal and sign by an incremental update. :mod:`.fontcache` and
+:mod:`.fontembed` keep the fonts fast to embed.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from PIL import Image
 from lianban.common.errors import DomainError
 
 from . import fontcache
+from .fontembed import DocumentOutput
 from .fonts import SANS_BOLD, SERIF, SERIF_BOLD, find_font
 from .linebreak import break_lines
 
@@ -145,13 +146,13 @@ def render_pdf(document: Document) -> bytes:
     """The document as a PDF file."""
     pdf = _DocumentPdf(document)
     pdf.compose()
-    data = bytes(pdf.output())
+    data = bytes(pdf.output(output_producer_class=DocumentOutput))
     if pdf.per_face and pdf.lacks_glyphs():
         # A face set a character beyond what :func:`_face_texts` gave it: set the document
         # again with every character in every face, as the faces' fonts then all have it.
         pdf = _DocumentPdf(document, per_face=False)
         pdf.compose()
-        data = bytes(pdf.output())
+        data = bytes(pdf.output(output_producer_class=DocumentOutput))
     return data
 
 

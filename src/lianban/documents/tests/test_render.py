@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lianban.documents import render
+from lianban.documents.fontembed import DocumentOutput
 from lianban.documents.render import (
     SEAL_BOX,
     Document,
@@ -281,7 +282,7 @@ def test_a_character_left_out_of_a_face_sets_the_document_with_every_character(m
     document = sample_correction_notice()
     every = _DocumentPdf(document, per_face=False)
     every.compose()
-    expected = bytes(every.output())
+    expected = bytes(every.output(output_producer_class=DocumentOutput))
     monkeypatch.setattr(
         render, "_face_texts", lambda d: {"songti": [], "songtiB": [], "heitiB": []}
     )
