@@ -23,7 +23,7 @@ import sys
 import time
 from typing import Any
 
-from bench.common import machine, use_scratch_database
+from bench.common import core_speed, machine, use_scratch_database
 
 N = int(os.environ.get("BENCH_N", "120"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
@@ -272,6 +272,8 @@ def main() -> None:
     from django.db import connection
 
     print(f"machine: {machine()}; database: {connection.vendor}; {N} documents per line")
+    # Before and after: these VMs' speed drifts within minutes.
+    print(f"core speed: {core_speed()}")
     prepare()
     figures: dict[tuple[str, int], float] = {}
 
@@ -296,6 +298,7 @@ def main() -> None:
     best = max(figures[("render+seal", 1)], figures[("render+seal", WORKERS)])
     verdict = "OK" if best >= TARGET_PER_SECOND else "MISSED"
     print(f"render + seal: {best:.1f} documents/s, target ≥ {TARGET_PER_SECOND:g}: {verdict}")
+    print(f"core speed after: {core_speed()}")
     if issued != expected:
         sys.exit("the register does not hold every sealed document")
 
