@@ -34,8 +34,8 @@ from fpdf.syntax import Name, PDFArray
 
 
 class PreparedFont(TTFFont):
-    """A TrueType font made for one document (or documents with the same characters): its
-    glyphs are exactly those it may set, so its bytes are embedded as they are."""
+    """A TrueType font made for one document (or documents with the same characters): it
+    holds only the glyphs the document may set, so its bytes are embedded as they are."""
 
     __slots__ = ("data",)
 
