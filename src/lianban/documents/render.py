@@ -45,6 +45,7 @@ MARGIN_RIGHT = 26.0
 MARGIN_TOP = 28.0
 MARGIN_BOTTOM = 30.0  # the footer and page number live in it
 TEXT_WIDTH = PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+CONTINUATION_ROOM = PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM  # the text's height on pages 2…
 
 TITLE_PT = 22.0  # 二号
 BODY_PT = 12.0  # 小四
@@ -336,10 +337,11 @@ class _DocumentPdf(FPDF):
         body = _line_height(BODY_PT)
         heading = _line_height(BODY_PT)
         self.ln(1.5)
+        lead = self._table_lead(section.table) if section.table is not None else 0.0
         if section.heading:
             # A heading never ends a page: it keeps its first line of text, or a table's
             # header row and first row, with it.
-            self._keep_space(heading + (body if section.paragraphs else 18))
+            self._keep_space(heading + (body if section.paragraphs else 1.5 + lead))
             self.set_font("heiti", "B", BODY_PT)
             self._paragraph(section.heading)
         self.set_font("songti", "", BODY_PT)
@@ -347,7 +349,7 @@ class _DocumentPdf(FPDF):
             self._paragraph(paragraph)
         if section.table is not None:
             self.ln(1.5)
-            self._keep_space(18)
+            self._keep_space(lead)
             self._table(section.table)
             self.ln(2)
 
@@ -385,7 +387,9 @@ class _DocumentPdf(FPDF):
     # --- text -----------------------------------------------------------------------------
 
     def _keep_space(self, height: float) -> None:
-        if self.y + height > self.page_break_trigger:
+        """A new page if ``height`` does not fit on this one but fits on the next (what fits
+        on no page is begun where it is: a new page would only leave this one emptier)."""
+        if self.y + height > self.page_break_trigger and height <= CONTINUATION_ROOM:
             self.add_page()
 
     def _centred(self, text: str, height: float) -> None:
@@ -442,6 +446,14 @@ class _DocumentPdf(FPDF):
             self._draw_row(row, widths, aligns, TABLE_BODY_FONT, fill=False)
         self._table_frame(top, widths)
         self.set_font(*TABLE_BODY_FONT)
+
+    def _table_lead(self, table: Table) -> float:
+        """The height of a table's header row and first row, which are never parted: a
+        header row alone at the foot of a page says nothing."""
+        widths = self._column_widths(table, 2 * CELL_PADDING[1])
+        header = self._table_row(table.header, widths, TABLE_HEAD_FONT)[1]
+        first = self._table_row(table.rows[0], widths, TABLE_BODY_FONT)[1] if table.rows else 0
+        return header + first
 
     def _table_row(
         self, values: Sequence[str], widths: Sequence[float], font: tuple[str, str, float]

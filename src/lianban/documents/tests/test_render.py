@@ -332,3 +332,39 @@ def test_a_long_cell_wraps_inside_its_column_by_the_line_breaking_rules(tmp_path
     assert len({round(x1) for x1, _, _ in cell}) == 1, cell
     assert not any(text[0] in "，。；" for _, _, text in cell), cell
     assert "".join(text for _, _, text in cell) == requirement
+
+
+def test_a_table_header_row_never_ends_a_page_alone(tmp_path: Path):
+    # A 补正要求 as long as the field allows (500 characters) makes the first row taller than
+    # what is left of the first page: the heading, the header row and that row go on together.
+    requirement = (
+        "请补充提交经营场所的产权证明或者租赁合同，租赁合同应当载明租赁期限、租赁面积及用途，"
+        "并附出租方的产权证明复印件；" * 12
+    )[:500]
+    document = sample_correction_notice()
+    # As applications.notices lays out a 补正告知书's table.
+    header = ["序号", "项目", "问题", "补正要求"]
+    rows = [
+        ["1", "经营场所平面布局图", "不符合要求", requirement],
+        ["2", "从业人员健康证明", "缺少", "请提交有效期内的证明。"],
+    ]
+    sections = [
+        document.sections[0],
+        Section("一、需要补正的材料", table=Table(header, rows)),
+        document.sections[2],
+    ]
+    path = tmp_path / "notice.pdf"
+    path.write_bytes(render_pdf(dataclasses.replace(document, sections=sections)))
+    pages = [
+        poppler("pdftotext", "-f", str(number), "-l", str(number), str(path), "-")
+        for number in range(1, page_count(path) + 1)
+    ]
+    assert len(pages) >= 2
+    # (补正要求 is the header row's last cell; the notice's own text never says it.)
+    with_header = [text for text in pages if "补正要求" in text]
+    assert with_header, pages
+    for text in with_header:
+        assert "经营场所平面布局图" in text or "从业人员健康证明" in text, text
+    (heading_page,) = [text for text in pages if "一、需要补正的材料" in text]
+    assert "经营场所平面布局图" in heading_page
+    assert "你单位于2025年3月4日" in pages[0]
