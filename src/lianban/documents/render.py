@@ -59,6 +59,7 @@ TABLE_HEAD_FILL = (238, 238, 238)
 TABLE_HEAD_FONT = ("heiti", "B", TABLE_PT)
 TABLE_BODY_FONT = ("songti", "", TABLE_PT)
 CELL_PADDING = (1.4, 1.8)  # top and bottom, left and right, in millimetres
+TABLE_GAP = 1.5  # above a table, in millimetres
 TABLE_LINE = TABLE_PT * MM_PER_PT * 1.45  # a table's line height
 
 
@@ -210,6 +211,24 @@ def _line_height(size_pt: float, spacing: float = LINE_SPACING) -> float:
     return size_pt * MM_PER_PT * spacing
 
 
+# A row laid out: each cell's lines, and the row's height.
+_Row = tuple[list[list[str]], float]
+
+
+@dataclass(frozen=True)
+class _TableLayout:
+    widths: tuple[float, ...]
+    aligns: tuple[Align, ...]
+    header: _Row
+    rows: list[_Row]
+
+    @property
+    def lead(self) -> float:
+        """The height of the header row and the first row, which are never parted: a header
+        row alone at the foot of a page says nothing."""
+        return self.header[1] + (self.rows[0][1] if self.rows else 0.0)
+
+
 class _DocumentPdf(FPDF):
     def __init__(self, document: Document, *, per_face: bool = True) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
@@ -337,20 +356,20 @@ class _DocumentPdf(FPDF):
         body = _line_height(BODY_PT)
         heading = _line_height(BODY_PT)
         self.ln(1.5)
-        lead = self._table_lead(section.table) if section.table is not None else 0.0
+        table = self._table_layout(section.table) if section.table is not None else None
         if section.heading:
             # A heading never ends a page: it keeps its first line of text, or a table's
             # header row and first row, with it.
-            self._keep_space(heading + (body if section.paragraphs else 1.5 + lead))
+            self._keep_space(heading + (body if table is None else TABLE_GAP + table.lead))
             self.set_font("heiti", "B", BODY_PT)
             self._paragraph(section.heading)
         self.set_font("songti", "", BODY_PT)
         for paragraph in section.paragraphs:
             self._paragraph(paragraph)
-        if section.table is not None:
-            self.ln(1.5)
-            self._keep_space(lead)
-            self._table(section.table)
+        if table is not None:
+            self.ln(TABLE_GAP)
+            self._keep_space(table.lead)
+            self._table(table)
             self.ln(2)
 
     def _first_page_band(self) -> None:
@@ -423,21 +442,30 @@ class _DocumentPdf(FPDF):
 
     # --- tables ---------------------------------------------------------------------------
 
-    def _table(self, table: Table) -> None:
+    def _table_layout(self, table: Table) -> _TableLayout:
+        """The table's columns and each row's lines, laid out once before it is drawn (its
+        section keeps room for the header row and first row first)."""
+        widths = self._column_widths(table, 2 * CELL_PADDING[1])
+        aligns = tuple(
+            Align.C if _is_short(table, column) else Align.L for column in range(len(widths))
+        )
+        return _TableLayout(
+            widths=widths,
+            aligns=aligns,
+            header=self._table_row(table.header, widths, TABLE_HEAD_FONT),
+            rows=[self._table_row(values, widths, TABLE_BODY_FONT) for values in table.rows],
+        )
+
+    def _table(self, table: _TableLayout) -> None:
         """Drawn row by row: each cell's text broken by :func:`break_lines` (the 避头尾 rules
         hold in cells too), a row that does not fit moved whole to the next page, the header
         row repeated there. A thin rule between cells, a heavier one around each page's part
         of the table. (fpdf2's own table lays every cell out twice, in a dry run and then for
         real, and cost a third of a receipt's rendering.)"""
-        widths = self._column_widths(table, 2 * CELL_PADDING[1])
-        aligns = tuple(
-            Align.C if _is_short(table, column) else Align.L for column in range(len(widths))
-        )
-        header = self._table_row(table.header, widths, TABLE_HEAD_FONT)
+        widths, aligns, header = table.widths, table.aligns, table.header
         top = self.y
         self._draw_row(header, widths, aligns, TABLE_HEAD_FONT, fill=True)
-        for values in table.rows:
-            row = self._table_row(values, widths, TABLE_BODY_FONT)
+        for row in table.rows:
             if self.y + row[1] > self.page_break_trigger:
                 self._table_frame(top, widths)
                 self.add_page()
@@ -447,17 +475,9 @@ class _DocumentPdf(FPDF):
         self._table_frame(top, widths)
         self.set_font(*TABLE_BODY_FONT)
 
-    def _table_lead(self, table: Table) -> float:
-        """The height of a table's header row and first row, which are never parted: a
-        header row alone at the foot of a page says nothing."""
-        widths = self._column_widths(table, 2 * CELL_PADDING[1])
-        header = self._table_row(table.header, widths, TABLE_HEAD_FONT)[1]
-        first = self._table_row(table.rows[0], widths, TABLE_BODY_FONT)[1] if table.rows else 0
-        return header + first
-
     def _table_row(
         self, values: Sequence[str], widths: Sequence[float], font: tuple[str, str, float]
-    ) -> tuple[list[list[str]], float]:
+    ) -> _Row:
         """Each cell's lines, and the row's height."""
         self.set_font(*font)
         room = [width - 2 * CELL_PADDING[1] for width in widths]
@@ -467,7 +487,7 @@ class _DocumentPdf(FPDF):
 
     def _draw_row(
         self,
-        row: tuple[list[list[str]], float],
+        row: _Row,
         widths: Sequence[float],
         aligns: Sequence[Align],
         font: tuple[str, str, float],
